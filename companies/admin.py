@@ -1,0 +1,53 @@
+from django.contrib import admin
+
+from companies.models import Company, Membership, NaceCode, NaceCorrespondence, Region, RegionRole, Site
+
+
+class SiteInline(admin.TabularInline):
+    model = Site
+    extra = 0
+    autocomplete_fields = ("region",)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ("user",)
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = ("name", "nace", "country", "employees", "is_sme", "external_ref", "entered_by_facilitator")
+    list_filter = ("country", "is_sme", "entered_by_facilitator")
+    search_fields = ("name", "external_ref", "nace__code")
+    raw_id_fields = ("nace", "entered_by")
+    readonly_fields = ("created_at", "updated_at")
+    inlines = (SiteInline, MembershipInline)
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "country")
+    list_filter = ("country",)
+    search_fields = ("code", "name")
+
+
+@admin.register(RegionRole)
+class RegionRoleAdmin(admin.ModelAdmin):
+    list_display = ("user", "region", "role")
+    list_filter = ("role", "region")
+    raw_id_fields = ("user",)
+
+
+@admin.register(NaceCode)
+class NaceCodeAdmin(admin.ModelAdmin):
+    list_display = ("code", "revision", "level", "title")
+    list_filter = ("revision", "level")
+    search_fields = ("code", "compact", "title")
+
+
+@admin.register(NaceCorrespondence)
+class NaceCorrespondenceAdmin(admin.ModelAdmin):
+    list_display = ("rev2", "rev21", "correspondence_type")
+    list_filter = ("correspondence_type",)
+    raw_id_fields = ("rev2", "rev21")

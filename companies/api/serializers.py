@@ -1,0 +1,68 @@
+from rest_framework import serializers
+
+from companies.choices import Country
+from companies.models import Company, NaceCode, Region, Site
+
+
+class RegionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Region
+        fields = ("id", "code", "name", "country", "latitude", "longitude")
+
+
+class NaceCodeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = NaceCode
+        fields = ("id", "revision", "code", "level", "parent_code", "title")
+
+
+class NaceBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = NaceCode
+        fields = ("code", "title")
+
+
+class CompanySerializer(serializers.ModelSerializer):
+    nace = NaceBriefSerializer(read_only=True)
+
+    class Meta:
+        model = Company
+        fields = (
+            "id", "name", "nace", "nace_as_entered", "employees", "is_sme", "country", "description",
+            "website", "external_ref", "entered_by_facilitator", "created_at", "updated_at",
+        )
+        read_only_fields = fields
+
+
+class CompanyWriteSerializer(serializers.Serializer):
+    """Input for creating or changing a company; NACE codes of either revision, dots optional."""
+
+    name = serializers.CharField(max_length=200)
+    nace_code = serializers.CharField(max_length=12, help_text="NACE Rev. 2.1 or Rev. 2 code, e.g. 10.51 or 1051")
+    country = serializers.ChoiceField(choices=Country.choices)
+    employees = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False, allow_null=True)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    website = serializers.URLField(required=False, allow_blank=True)
+    external_ref = serializers.CharField(required=False, allow_null=True, max_length=64)
+
+
+class SiteSerializer(serializers.ModelSerializer):
+    region = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Site
+        fields = ("id", "company", "name", "address", "latitude", "longitude", "region", "created_at")
+        read_only_fields = fields
+
+
+class SiteWriteSerializer(serializers.Serializer):
+    company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all())
+    name = serializers.CharField(max_length=120)
+    address = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    latitude = serializers.FloatField(min_value=-90, max_value=90)
+    longitude = serializers.FloatField(min_value=-180, max_value=180)
+    region = serializers.CharField(max_length=120, required=False, allow_blank=True, help_text="Region code; nearest if omitted")
+
+
+class SiteUpdateSerializer(SiteWriteSerializer):
+    company = None

@@ -1,0 +1,109 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from companies.api.serializers import (
+    CompanySerializer,
+    CompanyWriteSerializer,
+    NaceCodeSerializer,
+    RegionSerializer,
+    SiteSerializer,
+    SiteUpdateSerializer,
+    SiteWriteSerializer,
+)
+from companies.filtersets import CompanyFilterSet, NaceCodeFilterSet, RegionFilterSet, SiteFilterSet
+from companies.models import Company, NaceCode, Region, Site
+from companies.permissions import ObjectEditPermission, can_edit_company
+from companies.services import company_create, company_update, site_create, site_update
+
+
+
+class ReferenceViewSet(viewsets.ReadOnlyModelViewSet):
+    """Public reference data: readable without an account."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes = []
+
+
+class RegionViewSet(ReferenceViewSet):
+    queryset = Region.objects.all()
+    serializer_class = RegionSerializer
+    filterset_class = RegionFilterSet
+    ordering_fields = ("code", "name", "country")
+
+
+class NaceCodeViewSet(ReferenceViewSet):
+    queryset = NaceCode.objects.all()
+    serializer_class = NaceCodeSerializer
+    filterset_class = NaceCodeFilterSet
+    ordering_fields = ("code", "level")
+
+
+class WriteMixin:
+    """Reads use the read serializer; writes validate with the write serializer, call a service and
+    answer with the read representation."""
+
+    write_serializer_class = None
+    update_serializer_class = None
+
+    def _input(self, partial=False, update=False):
+        cls = (self.update_serializer_class if update else None) or self.write_serializer_class
+        serializer = cls(data=self.request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def _output(self, obj, code=status.HTTP_200_OK):
+        return Response(self.get_serializer(obj).data, status=code)
+
+
+class CompanyViewSet(WriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = CompanySerializer
+    write_serializer_class = CompanyWriteSerializer
+    filterset_class = CompanyFilterSet
+    permission_classes = [ObjectEditPermission(can_edit_company)]
+    ordering_fields = ("name", "created_at", "employees")
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return Company.objects.visible_to(self.request.user).select_related("nace")
+
+    @extend_schema(request=CompanyWriteSerializer, responses={201: CompanySerializer})
+    def create(self, request, *args, **kwargs):
+        company = company_create(actor=request.user, **self._input())
+        return self._output(company, status.HTTP_201_CREATED)
+
+    @extend_schema(request=CompanyWriteSerializer, responses=CompanySerializer)
+    def update(self, request, *args, **kwargs):
+        company = self.get_object()
+        data = self._input(partial=kwargs.get("partial", False))
+        return self._output(company_update(company=company, actor=request.user, **data))
+
+
+class SiteViewSet(WriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = SiteSerializer
+    write_serializer_class = SiteWriteSerializer
+    update_serializer_class = SiteUpdateSerializer
+    filterset_class = SiteFilterSet
+    permission_classes = [ObjectEditPermission(lambda user, site: can_edit_company(user, site.company))]
+    ordering_fields = ("name", "created_at")
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def get_queryset(self):
+        return Site.objects.visible_to(self.request.user).select_related("region", "company")
+
+    @extend_schema(request=SiteWriteSerializer, responses={201: SiteSerializer})
+    def create(self, request, *args, **kwargs):
+        data = self._input()
+        company = data.pop("company")
+        if not Company.objects.visible_to(request.user).filter(pk=company.pk).exists():
+            raise ValidationError({"company": ["Unknown company."]})
+        if not can_edit_company(request.user, company):
+            raise PermissionDenied("You cannot add sites to this company.")
+        return self._output(site_create(company=company, actor=request.user, **data), status.HTTP_201_CREATED)
+
+    @extend_schema(request=SiteUpdateSerializer, responses=SiteSerializer)
+    def update(self, request, *args, **kwargs):
+        site = self.get_object()
+        data = self._input(partial=kwargs.get("partial", False), update=True)
+        return self._output(site_update(site=site, actor=request.user, **data))

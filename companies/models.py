@@ -1,0 +1,221 @@
+"""Companies, their sites and people, the regions they sit in, and the NACE classification."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from companies.choices import Country, MembershipRole, NaceRevision, RegionRoleKind
+from companies.constants import SME_MAX_EMPLOYEES
+from companies.roles import roles_for
+
+
+class Region(models.Model):
+    """A NUTS 2 or 3 area: the scope of facilitators and authorities. Every site belongs to one."""
+
+    code = models.CharField(_("code"), max_length=10, unique=True, help_text=_("NUTS code, e.g. SE224"))
+    name = models.CharField(_("name"), max_length=120)
+    country = models.CharField(_("country"), max_length=2, choices=Country.choices)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+
+    class Meta:
+        ordering = ("country", "name")
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class NaceCode(models.Model):
+    """One entry of NACE Rev. 2 or Rev. 2.1: a section, division, group or class."""
+
+    revision = models.CharField(_("revision"), max_length=3, choices=NaceRevision.choices)
+    code = models.CharField(_("code"), max_length=5, help_text=_("e.g. 10.51"))
+    level = models.PositiveSmallIntegerField(_("level"))
+    parent_code = models.CharField(_("parent code"), max_length=5, blank=True)
+    title = models.CharField(_("title"), max_length=300)
+    # Codes without dots, so that "1051" finds "10.51".
+    compact = models.CharField(max_length=5, db_index=True, editable=False)
+
+    class Meta:
+        ordering = ("revision", "code")
+        constraints = [models.UniqueConstraint(fields=("revision", "code"), name="nace_unique_revision_code")]
+        verbose_name = _("NACE code")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+    def save(self, *args, **kwargs):
+        self.compact = self.code.replace(".", "")
+        super().save(*args, **kwargs)
+
+    @property
+    def division(self) -> str:
+        return self.code[:2] if self.level >= 2 else ""
+
+
+class NaceCorrespondence(models.Model):
+    """A link between a NACE Rev. 2 class and a Rev. 2.1 class (Eurostat correspondence table)."""
+
+    rev2 = models.ForeignKey(NaceCode, on_delete=models.CASCADE, related_name="to_rev21")
+    rev21 = models.ForeignKey(NaceCode, on_delete=models.CASCADE, related_name="from_rev2")
+    correspondence_type = models.CharField(max_length=5)
+    rev2_partial = models.BooleanField(default=False)
+    rev21_partial = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ("rev2__code", "rev21__code")
+        constraints = [models.UniqueConstraint(fields=("rev2", "rev21"), name="nace_corr_unique_pair")]
+
+    def __str__(self) -> str:
+        return f"{self.rev2.code} -> {self.rev21.code} ({self.correspondence_type})"
+
+
+class CompanyQuerySet(models.QuerySet):
+    def visible_to(self, user) -> CompanyQuerySet:
+        """Companies `user` may see: their own, those with sites in regions they facilitate,
+        and those that publish at least one active public listing. Staff see all."""
+        roles = roles_for(user)
+        if not roles.authenticated:
+            return self.none()
+        if roles.is_staff:
+            return self.all()
+        from streams.choices import StreamStatus, Visibility
+
+        public = Q(
+            streams__status=StreamStatus.ACTIVE,
+            streams__visibility=Visibility.PUBLIC,
+        )
+        cond = Q(pk__in=roles.company_ids) | Q(sites__region_id__in=roles.facilitator_region_ids)
+        ids = self.filter(cond | public).values("pk")
+        return self.filter(pk__in=ids)
+
+
+class Company(models.Model):
+    """A firm that lists side streams: usually an SME manufacturer with one or more sites."""
+
+    name = models.CharField(_("name"), max_length=200)
+    nace = models.ForeignKey(
+        NaceCode,
+        on_delete=models.PROTECT,
+        related_name="companies",
+        verbose_name=_("NACE Rev. 2.1 code"),
+        limit_choices_to={"revision": NaceRevision.REV21},
+    )
+    nace_as_entered = models.CharField(
+        _("NACE code as entered"), max_length=12, blank=True, help_text=_("Rev. 2 codes are mapped to Rev. 2.1")
+    )
+    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    is_sme = models.BooleanField(_("SME"), default=True, editable=False)
+    country = models.CharField(_("country"), max_length=2, choices=Country.choices)
+    description = models.TextField(_("description"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    external_ref = models.CharField(
+        _("external reference"), max_length=64, null=True, blank=True, unique=True,
+        help_text=_("company_ref of an import sheet"),
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    entered_by_facilitator = models.BooleanField(_("entered by a facilitator"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CompanyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("name", "pk")
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        constraints = [
+            models.CheckConstraint(condition=Q(employees__isnull=True) | Q(employees__gte=0), name="company_employees_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        # Unknown size counts as SME: the platform is built for them and most who omit it are small.
+        self.is_sme = self.employees is None or self.employees <= SME_MAX_EMPLOYEES
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("companies:company_detail", args=[self.pk])
+
+
+class SiteQuerySet(models.QuerySet):
+    def visible_to(self, user) -> SiteQuerySet:
+        """Exact sites are confidential: only the company, facilitators of the region and staff."""
+        roles = roles_for(user)
+        if not roles.authenticated:
+            return self.none()
+        if roles.is_staff:
+            return self.all()
+        return self.filter(Q(company_id__in=roles.company_ids) | Q(region_id__in=roles.facilitator_region_ids))
+
+
+class Site(models.Model):
+    """A physical location of a company (plant, depot) where streams arise or are needed."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="sites")
+    name = models.CharField(_("name"), max_length=120)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    latitude = models.FloatField(_("latitude"), validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    longitude = models.FloatField(_("longitude"), validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="sites")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SiteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("company", "name", "pk")
+        constraints = [
+            models.UniqueConstraint(fields=("company", "name"), name="site_unique_company_name"),
+            models.CheckConstraint(condition=Q(latitude__gte=-90, latitude__lte=90), name="site_latitude_range"),
+            models.CheckConstraint(condition=Q(longitude__gte=-180, longitude__lte=180), name="site_longitude_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company.name}: {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("companies:company_detail", args=[self.company_id])
+
+
+class Membership(models.Model):
+    """A person who acts for a company, as its admin or as a member."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("role"), max_length=10, choices=MembershipRole.choices, default=MembershipRole.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("company", "user")
+        constraints = [models.UniqueConstraint(fields=("user", "company"), name="membership_unique_user_company")]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.company} ({self.role})"
+
+
+class RegionRole(models.Model):
+    """A facilitator or an authority working for one region."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="region_roles")
+    region = models.ForeignKey(Region, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(_("role"), max_length=12, choices=RegionRoleKind.choices)
+
+    class Meta:
+        ordering = ("region", "role", "user")
+        constraints = [
+            models.UniqueConstraint(fields=("user", "region", "role"), name="regionrole_unique_user_region_role")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.role} of {self.region}"

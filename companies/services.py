@@ -1,0 +1,114 @@
+"""Writes for companies, sites and memberships. Atomic, validated with full_clean() before saving."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from companies.choices import MembershipRole
+from companies.models import Company, Membership, Region, Site
+from companies.reference import nearest_region, resolve_nace
+from companies.roles import forget_roles, roles_for
+
+COMPANY_FIELDS = ("name", "country", "employees", "description", "website", "external_ref")
+SITE_FIELDS = ("name", "address", "latitude", "longitude")
+
+
+def _apply_nace(company: Company, nace_code: str | None) -> None:
+    if nace_code is None:
+        return
+    nace, message = resolve_nace(str(nace_code))
+    if nace is None:
+        raise ValidationError({"nace_code": message})
+    company.nace = nace
+    company.nace_as_entered = str(nace_code).strip()
+
+
+@transaction.atomic
+def company_create(*, actor, name: str, nace_code: str, country: str, **data) -> Company:
+    """Register a company. A member creating it becomes its admin; a facilitator enters it on
+    behalf of an SME (marked as such) without becoming a member."""
+    roles = roles_for(actor)
+    on_behalf = bool(data.pop("on_behalf", False)) or (roles.is_facilitator and not data.pop("join", False))
+    company = Company(name=name, country=country, entered_by=actor, entered_by_facilitator=on_behalf)
+    for key in COMPANY_FIELDS:
+        if key in data:
+            setattr(company, key, data[key])
+    _apply_nace(company, nace_code)
+    company.full_clean()
+    company.save()
+    if not on_behalf:
+        Membership.objects.create(user=actor, company=company, role=MembershipRole.ADMIN)
+        forget_roles(actor)
+    return company
+
+
+@transaction.atomic
+def company_update(*, company: Company, actor, nace_code: str | None = None, **data) -> Company:
+    for key in COMPANY_FIELDS:
+        if key in data:
+            setattr(company, key, data[key])
+    _apply_nace(company, nace_code)
+    company.full_clean()
+    company.save()
+    return company
+
+
+def _resolve_region(region, latitude, longitude, country) -> Region:
+    if isinstance(region, Region):
+        return region
+    if region:
+        found = Region.objects.filter(code__iexact=str(region).strip()).first() or Region.objects.filter(
+            name__iexact=str(region).strip()
+        ).first()
+        if found is None:
+            raise ValidationError({"region": _("Unknown region “%(r)s”.") % {"r": region}})
+        return found
+    if latitude is None or longitude is None:
+        raise ValidationError({"region": _("Give a region or the site's coordinates.")})
+    found = nearest_region(float(latitude), float(longitude), country)
+    if found is None:
+        raise ValidationError({"region": _("No region is configured; ask staff to load regions.")})
+    return found
+
+
+@transaction.atomic
+def site_create(*, company: Company, actor, name: str, latitude: float, longitude: float, region=None, **data) -> Site:
+    """Add a site; without a region, the nearest region of the company's country is taken."""
+    site = Site(company=company, name=name, latitude=latitude, longitude=longitude)
+    for key in SITE_FIELDS:
+        if key in data:
+            setattr(site, key, data[key])
+    site.full_clean(exclude=("region",))
+    site.region = _resolve_region(region, latitude, longitude, company.country)
+    site.full_clean()
+    site.save()
+    return site
+
+
+@transaction.atomic
+def site_update(*, site: Site, actor, region=None, **data) -> Site:
+    for key in SITE_FIELDS:
+        if key in data:
+            setattr(site, key, data[key])
+    if region is not None:
+        site.region = _resolve_region(region, site.latitude, site.longitude, site.company.country)
+    site.full_clean()
+    site.save()
+    return site
+
+
+@transaction.atomic
+def company_onboard(*, actor, company: dict, site: dict) -> tuple[Company, Site]:
+    """Register a company together with its first site: both or neither."""
+    new_company = company_create(actor=actor, **company)
+    new_site = site_create(company=new_company, actor=actor, **site)
+    return new_company, new_site
+
+
+@transaction.atomic
+def membership_add(*, company: Company, user, role: str = MembershipRole.MEMBER) -> Membership:
+    membership, _created = Membership.objects.update_or_create(user=user, company=company, defaults={"role": role})
+    forget_roles(user)
+    return membership

@@ -1,0 +1,204 @@
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from companies.models import Company, Site
+from streams.choices import (
+    Availability,
+    Direction,
+    DisposalRoute,
+    EnergyCarrier,
+    Period,
+    PhysicalForm,
+    Provenance,
+    RegulatoryStatus,
+    StreamKind,
+    StreamStatus,
+    Visibility,
+    WaterQuality,
+)
+from streams.models import ALL_MONTHS, EwcCode, ResourceCategory, Stream
+from streams.presentation import CONFIDENTIAL_FIELDS, present
+from streams.units import ALL_UNITS
+
+
+class EwcCodeSerializer(serializers.ModelSerializer):
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = EwcCode
+        fields = ("code", "display_code", "description", "chapter_title", "sub_chapter_title", "is_hazardous",
+                  "is_mirror", "entry_type", "category")
+
+
+class ResourceCategorySerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = ResourceCategory
+        fields = ("code", "name", "kind", "parent", "level", "is_leaf", "value_class", "description")
+
+
+class _Brief(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class _CompanyBrief(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class _Sector(serializers.Serializer):
+    code = serializers.CharField()
+    title = serializers.CharField()
+
+
+def months_from_mask(mask: int) -> list[int]:
+    return [m for m in range(1, 13) if mask & (1 << (m - 1))]
+
+
+def mask_from_months(months) -> int:
+    mask = 0
+    for m in months:
+        mask |= 1 << (int(m) - 1)
+    return mask or ALL_MONTHS
+
+
+class StreamSerializer(serializers.ModelSerializer):
+    """A stream as the requesting user may see it: identity and confidential fields are null when
+    hidden (anonymous or private listings of other companies)."""
+
+    company = serializers.SerializerMethodField()
+    sector = serializers.SerializerMethodField()
+    region = serializers.SerializerMethodField()
+    site = serializers.SerializerMethodField()
+    category = serializers.SerializerMethodField()
+    ewc_codes = serializers.SerializerMethodField()
+    months = serializers.SerializerMethodField()
+    approx_distance_km = serializers.SerializerMethodField()
+    confidential_hidden = serializers.SerializerMethodField()
+    external_ref = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Stream
+        fields = (
+            "id", "direction", "kind", "title", "description", "category", "ewc_codes",
+            "quantity", "unit", "period", "quantity_min", "quantity_max", "quantity_yearly", "base_unit",
+            "availability", "months", "energy_carrier", "temperature_c", "water_quality", "physical_form",
+            "provenance", "regulatory_status", "hazardous", "accepts_hazardous", "max_transport_km",
+            "valid_from", "valid_until", "status", "visibility", "company", "sector", "region", "site",
+            "approx_distance_km", "confidential_hidden", "external_ref", *CONFIDENTIAL_FIELDS,
+            "entered_by_facilitator", "created_at", "updated_at",
+        )
+        read_only_fields = fields
+
+    def _view(self, obj):
+        cache = self.context.setdefault("_views", {})
+        if obj.pk not in cache:
+            cache[obj.pk] = present(obj, user=self.context["request"].user, origin=self.context.get("origin"))
+        return cache[obj.pk]
+
+    def to_representation(self, obj):
+        data = super().to_representation(obj)
+        if not self._view(obj).show_confidential:
+            for f in CONFIDENTIAL_FIELDS:
+                data[f] = None
+        return data
+
+    @extend_schema_field(_CompanyBrief(allow_null=True))
+    def get_company(self, obj):
+        return {"id": obj.company_id, "name": obj.company.name} if self._view(obj).show_identity else None
+
+    @extend_schema_field(_Sector)
+    def get_sector(self, obj):
+        return {"code": obj.company.nace.code, "title": obj.company.nace.title}
+
+    @extend_schema_field(_Brief)
+    def get_region(self, obj):
+        return {"code": obj.site.region.code, "name": obj.site.region.name}
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_site(self, obj):
+        return obj.site_id if self._view(obj).show_confidential else None
+
+    @extend_schema_field(_Brief)
+    def get_category(self, obj):
+        return {"code": obj.category.code, "name": obj.category.name}
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_ewc_codes(self, obj):
+        return [e.code for e in obj.ewc_codes.all()]
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=12)))
+    def get_months(self, obj):
+        return months_from_mask(obj.months)
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_approx_distance_km(self, obj):
+        return self._view(obj).approx_distance_km
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_confidential_hidden(self, obj):
+        return not self._view(obj).show_confidential
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_external_ref(self, obj):
+        return obj.external_ref if self._view(obj).show_confidential else None
+
+
+class StreamWriteSerializer(serializers.Serializer):
+    """Input for listing or changing a stream. Status, company ownership, hazard flags derived from
+    EWC codes and timestamps are not writable here (status moves through /status/)."""
+
+    company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all(), required=False,
+                                                 help_text="Needed only when you act for several companies")
+    site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all(), required=False,
+                                              help_text="Defaults to the company's first site")
+    direction = serializers.ChoiceField(choices=Direction.choices)
+    kind = serializers.ChoiceField(choices=StreamKind.choices)
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    category = serializers.CharField(max_length=160, required=False, allow_blank=True,
+                                     help_text="Category code or name; may be empty when ewc_codes are given")
+    ewc_codes = serializers.ListField(child=serializers.CharField(max_length=12), required=False, max_length=50)
+    quantity = serializers.DecimalField(max_digits=14, decimal_places=3, min_value=Decimal("0.001"), required=False,
+                                        allow_null=True)
+    unit = serializers.ChoiceField(choices=ALL_UNITS)
+    period = serializers.ChoiceField(choices=Period.choices, required=False)
+    quantity_min = serializers.DecimalField(max_digits=14, decimal_places=3, min_value=Decimal(0), required=False,
+                                            allow_null=True)
+    quantity_max = serializers.DecimalField(max_digits=14, decimal_places=3, min_value=Decimal(0), required=False,
+                                            allow_null=True)
+    availability = serializers.ChoiceField(choices=Availability.choices, required=False)
+    months = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=12), required=False,
+                                   max_length=12)
+    energy_carrier = serializers.ChoiceField(choices=EnergyCarrier.choices, required=False, allow_blank=True)
+    temperature_c = serializers.FloatField(min_value=-273.15, max_value=2000, required=False, allow_null=True)
+    water_quality = serializers.ChoiceField(choices=WaterQuality.choices, required=False, allow_null=True)
+    physical_form = serializers.ChoiceField(choices=PhysicalForm.choices, required=False, allow_blank=True)
+    composition = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    contaminants = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    provenance = serializers.ChoiceField(choices=Provenance.choices, required=False)
+    regulatory_status = serializers.ChoiceField(choices=RegulatoryStatus.choices, required=False)
+    hazardous = serializers.BooleanField(required=False, help_text="Offers: set on top of what the EWC code says")
+    accepts_hazardous = serializers.BooleanField(required=False)
+    price_eur_per_unit = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True,
+                                                  min_value=Decimal(-10_000_000), max_value=Decimal(10_000_000))
+    disposal_route = serializers.ChoiceField(choices=DisposalRoute.choices, required=False, allow_blank=True)
+    disposal_cost_eur_per_unit = serializers.DecimalField(max_digits=12, decimal_places=2, required=False,
+                                                          allow_null=True, min_value=Decimal(-10_000_000),
+                                                          max_value=Decimal(10_000_000))
+    max_transport_km = serializers.FloatField(min_value=0.1, max_value=5000, required=False, allow_null=True)
+    valid_from = serializers.DateField(required=False, allow_null=True)
+    valid_until = serializers.DateField(required=False, allow_null=True)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
+    external_ref = serializers.CharField(max_length=64, required=False, allow_null=True)
+
+    def validate_months(self, value):
+        return mask_from_months(value)
+
+
+class StreamStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=StreamStatus.choices)

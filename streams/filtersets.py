@@ -1,0 +1,86 @@
+"""The only place where lists of streams and taxonomy entries are filtered (pages and API alike)."""
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from companies.choices import Country
+from companies.models import Region
+from companies.reference import normalise_nace_input
+from streams.choices import Direction, StreamKind, StreamStatus, Visibility
+from streams.models import EwcCode, ResourceCategory, Stream
+
+
+class StreamFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    direction = django_filters.ChoiceFilter(choices=Direction.choices, label=_("Offer or need"))
+    kind = django_filters.ChoiceFilter(choices=StreamKind.choices, label=_("Kind"))
+    category = django_filters.CharFilter(method="filter_category", label=_("Category code"))
+    ewc = django_filters.CharFilter(method="filter_ewc", label=_("EWC code"))
+    region = django_filters.ModelChoiceFilter(
+        field_name="site__region", to_field_name="code", queryset=Region.objects.all(), label=_("Region")
+    )
+    country = django_filters.ChoiceFilter(field_name="company__country", choices=Country.choices, label=_("Country"))
+    nace = django_filters.CharFilter(method="filter_nace", label=_("Sector (NACE)"))
+    company = django_filters.NumberFilter(field_name="company_id", label=_("Company"))
+    status = django_filters.ChoiceFilter(choices=StreamStatus.choices, label=_("Status"))
+    visibility = django_filters.ChoiceFilter(choices=Visibility.choices, label=_("Visibility"))
+    hazardous = django_filters.BooleanFilter(label=_("Hazardous"))
+    external_ref = django_filters.CharFilter(label=_("Import reference"))
+
+    class Meta:
+        model = Stream
+        fields = (
+            "q", "direction", "kind", "category", "ewc", "region", "country", "nace", "company",
+            "status", "visibility", "hazardous", "external_ref",
+        )
+
+    def search(self, qs, name, value):
+        return qs.filter(
+            Q(title__icontains=value) | Q(description__icontains=value) | Q(category__name__icontains=value)
+        )
+
+    def filter_category(self, qs, name, value):
+        # A group code selects all its descendants: MAT.WOOD finds MAT.WOOD.SAWDUST too.
+        return qs.filter(Q(category__code=value) | Q(category__code__startswith=f"{value}."))
+
+    def filter_ewc(self, qs, name, value):
+        code = value.replace(" ", "").replace("*", "")
+        return qs.filter(ewc_codes__code__startswith=code).distinct()
+
+    def filter_nace(self, qs, name, value):
+        return qs.filter(company__nace__compact__startswith=normalise_nace_input(value))
+
+
+class EwcCodeFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    hazardous = django_filters.BooleanFilter(field_name="is_hazardous")
+    chapter = django_filters.CharFilter(field_name="code", lookup_expr="startswith")
+    category = django_filters.CharFilter(field_name="category__code")
+
+    class Meta:
+        model = EwcCode
+        fields = ("q", "hazardous", "chapter", "category")
+
+    def search(self, qs, name, value):
+        code = value.replace(" ", "").replace("*", "")
+        cond = Q(description__icontains=value)
+        if code.isdigit():
+            cond |= Q(code__startswith=code)
+        return qs.filter(cond)
+
+
+class ResourceCategoryFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    kind = django_filters.ChoiceFilter(choices=StreamKind.choices)
+    leaf = django_filters.BooleanFilter(field_name="is_leaf")
+    parent = django_filters.CharFilter(field_name="parent__code")
+
+    class Meta:
+        model = ResourceCategory
+        fields = ("q", "kind", "leaf", "parent")
+
+    def search(self, qs, name, value):
+        return qs.filter(
+            Q(name__icontains=value) | Q(description__icontains=value) | Q(code__istartswith=value)
+        )

@@ -1,0 +1,31 @@
+"""Who may change a stream and who may see its identity and confidential fields.
+
+Confidential fields (price, disposal cost, composition, contaminants, exact site) are for the owning
+company, facilitators of the stream's region and staff. The double opt-in of the facilitation issue
+will widen this for introduced partners, here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from companies.roles import roles_for
+
+
+def can_edit_stream(user, stream) -> bool:
+    roles = roles_for(user)
+    if not roles.authenticated:
+        return False
+    return (
+        roles.is_staff
+        or stream.company_id in roles.company_ids
+        or stream.site.region_id in roles.facilitator_region_ids
+    )
+
+
+def can_see_confidential(user, stream) -> bool:
+    return can_edit_stream(user, stream)
+
+
+def can_see_identity(user, stream) -> bool:
+    from streams.choices import Visibility
+
+    return stream.visibility == Visibility.PUBLIC or can_see_confidential(user, stream)

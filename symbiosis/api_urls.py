@@ -1,0 +1,18 @@
+"""One router for the whole API under /api/v1/."""
+
+from rest_framework.routers import DefaultRouter
+
+from companies.api.views import CompanyViewSet, NaceCodeViewSet, RegionViewSet, SiteViewSet
+from streams.api.views import EwcCodeViewSet, ResourceCategoryViewSet, StreamViewSet
+
+router = DefaultRouter()
+router.include_root_view = False
+router.register("companies", CompanyViewSet, basename="company")
+router.register("sites", SiteViewSet, basename="site")
+router.register("regions", RegionViewSet, basename="region")
+router.register("nace-codes", NaceCodeViewSet, basename="nace-code")
+router.register("ewc-codes", EwcCodeViewSet, basename="ewc-code")
+router.register("categories", ResourceCategoryViewSet, basename="category")
+router.register("streams", StreamViewSet, basename="stream")
+
+urlpatterns = router.urls

@@ -1,0 +1,121 @@
+"""Shared fixtures: the personas every view and API test runs as.
+
+- member: admin of company A (site in region SE22 "Sydsverige")
+- other_member: admin of company B (same region, another town)
+- facilitator: facilitator of region SE22;  facilitator_y: facilitator of region FI1B
+- authority: regional authority of SE22
+- staff, anon
+"""
+
+import os
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from tests.factories import (
+    CompanyFactory,
+    MembershipFactory,
+    RegionRoleFactory,
+    SiteFactory,
+    UserFactory,
+    region,
+)
+
+PASSWORD = "correct horse battery staple"
+
+
+def pytest_configure(config):
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _require_postgresql(django_db_blocker):
+    """The suite proves behaviour on the production database; SQLite would hide differences."""
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql" and not os.environ.get(
+        "SYMBIOSIS_ALLOW_SQLITE_TESTS"
+    ):
+        pytest.exit("Tests run on PostgreSQL: set DATABASE_URL (see README, 'Run the tests').", returncode=3)
+
+
+@pytest.fixture
+def company_a(db):
+    company = CompanyFactory(name="Alpha Dairy AB", country="SE")
+    SiteFactory(company=company, name="Alpha Lund", latitude=55.705, longitude=13.191, region=region("SE22"))
+    return company
+
+
+@pytest.fixture
+def company_b(db):
+    company = CompanyFactory(name="Beta Sawmill AB", country="SE")
+    SiteFactory(company=company, name="Beta Malmö", latitude=55.605, longitude=13.003, region=region("SE22"))
+    return company
+
+
+@pytest.fixture
+def company_y(db):
+    company = CompanyFactory(name="Ypsilon Oy", country="FI")
+    SiteFactory(company=company, name="Ypsilon Vantaa", latitude=60.29, longitude=25.04, region=region("FI1B"))
+    return company
+
+
+@pytest.fixture
+def member(company_a):
+    return MembershipFactory(user=UserFactory(username="alice"), company=company_a).user
+
+
+@pytest.fixture
+def other_member(company_b):
+    return MembershipFactory(user=UserFactory(username="bob"), company=company_b).user
+
+
+@pytest.fixture
+def facilitator(db):
+    return RegionRoleFactory(user=UserFactory(username="fiona"), region=region("SE22"), role="facilitator").user
+
+
+@pytest.fixture
+def facilitator_y(db):
+    return RegionRoleFactory(user=UserFactory(username="yrjo"), region=region("FI1B"), role="facilitator").user
+
+
+@pytest.fixture
+def authority(db):
+    return RegionRoleFactory(user=UserFactory(username="arne"), region=region("SE22"), role="authority").user
+
+
+@pytest.fixture
+def staff(db):
+    return UserFactory(username="stella", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def anon():
+    return None
+
+
+@pytest.fixture
+def api():
+    """An API client factory: api(user) returns a client authenticated as `user` (None = anonymous)."""
+
+    def make(user=None):
+        client = APIClient()
+        if user is not None:
+            client.force_authenticate(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def web(client):
+    """A page client factory: web(user) returns a Django test client logged in as `user`."""
+    from django.test import Client
+
+    def make(user=None):
+        c = Client()
+        if user is not None:
+            c.force_login(user)
+        return c
+
+    return make
