@@ -81,6 +81,7 @@ class RegionRoleFactory(factory.django.DjangoModelFactory):
 class StreamFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Stream
+        skip_postgeneration_save = True
 
     company = factory.LazyAttribute(lambda s: s.site.company)
     site = factory.SubFactory(SiteFactory)
