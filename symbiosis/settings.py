@@ -118,8 +118,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "companies:home"
+LOGOUT_REDIRECT_URL = "companies:home"
 
 # --- I18N ---------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -38,6 +38,32 @@ def _require_postgresql(django_db_blocker):
         pytest.exit("Tests run on PostgreSQL: set DATABASE_URL (see README, 'Run the tests').", returncode=3)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _reference_data(_require_postgresql, django_db_setup, django_db_blocker):
+    """Reference data comes from data migrations; a transactional test's flush removes it, and a
+    reused test database would then start empty. The loaders are idempotent, so top it up here."""
+    with django_db_blocker.unblock():
+        ensure_reference_data()
+
+
+def ensure_reference_data():
+    from companies.models import NaceCode, NaceCorrespondence, Region
+    from companies.reference import load_nace, load_regions
+    from streams.models import EwcCode, ResourceCategory, SubstitutionRule
+    from streams.reference import load_taxonomy
+
+    if not NaceCode.objects.exists() or not EwcCode.objects.exists() or not Region.objects.exists():
+        load_nace(NaceCode, NaceCorrespondence)
+        load_regions(Region)
+        load_taxonomy(ResourceCategory, EwcCode, SubstitutionRule)
+
+
+@pytest.fixture
+def reference_data(transactional_db):
+    """For transactional tests: the previous one's flush emptied the reference tables."""
+    ensure_reference_data()
+
+
 @pytest.fixture
 def company_a(db):
     company = CompanyFactory(name="Alpha Dairy AB", country="SE")
@@ -119,3 +145,38 @@ def web(client):
         return c
 
     return make
+
+
+# --- Celery ----------------------------------------------------------------------------------------
+# Most tests run tasks in-process (eager). Tests marked `celery_worker` get a real worker thread
+# (celery.contrib.pytest) consuming from the Redis broker of the test settings.
+
+
+@pytest.fixture(autouse=True)
+def _celery_mode(request):
+    from symbiosis.celery import app
+
+    eager = request.node.get_closest_marker("celery_worker") is None
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = eager
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture(scope="session")
+def celery_app():
+    """Use the project's Celery app (and its registered tasks) for celery.contrib.pytest's worker."""
+    from symbiosis.celery import app
+
+    return app
+
+
+@pytest.fixture(scope="session")
+def celery_worker_pool():
+    return "solo"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_parameters():
+    # The ping check needs a result backend; the MatchingRun rows are our results.
+    return {"perform_ping_check": False, "queues": ("celery",)}

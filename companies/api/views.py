@@ -18,7 +18,6 @@ from companies.permissions import ObjectEditPermission, can_edit_company
 from companies.services import company_create, company_update, site_create, site_update
 
 
-
 class ReferenceViewSet(viewsets.ReadOnlyModelViewSet):
     """Public reference data: readable without an account."""
 

@@ -23,7 +23,6 @@ from streams.selectors import stream_queryset
 from streams.services import stream_create, stream_set_status, stream_update
 
 
-
 class EwcCodeViewSet(ReferenceViewSet):
     queryset = EwcCode.objects.select_related("category")
     serializer_class = EwcCodeSerializer

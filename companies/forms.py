@@ -1,0 +1,165 @@
+"""Page forms for accounts, companies and sites. Validation only: views hand `cleaned_data` to services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from companies.models import Company, Region, Site
+
+
+def freeze_choices(form: forms.BaseForm) -> forms.BaseForm:
+    """Evaluate every model-backed choice list once, now, so that rendering the form in a template
+    runs no queries (templates only show what the view prepared)."""
+    for field in form.fields.values():
+        if isinstance(field, forms.ModelChoiceField):
+            # The widget renders from its own choices; the field keeps validating against the queryset.
+            # iter(): list() would first ask ModelChoiceIterator for its length, i.e. a COUNT query.
+            field.widget.choices = list(iter(field.choices))
+    return form
+
+
+def label_empty_choices(form: forms.BaseForm, label) -> forms.BaseForm:
+    """Give the "no choice" option of every select a readable label (e.g. "Any" in filter forms)."""
+    for field in form.fields.values():
+        choices = getattr(field.widget, "choices", None)
+        if not choices:
+            continue
+        choices = list(choices)
+        if isinstance(field.widget, forms.NullBooleanSelect):
+            field.widget.choices = [("unknown", label), *choices[1:]]
+        elif choices[0][0] in ("", None):
+            field.widget.choices = [("", label), *choices[1:]]
+    return form
+
+
+def apply_service_errors(form: forms.BaseForm, error: ValidationError, aliases: dict | None = None) -> None:
+    """Show a service's ValidationError on the form: known keys on their fields (after `aliases`,
+    e.g. the model's `nace` is the form's `nace_code`), everything else above the form."""
+    aliases = aliases or {}
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for key, errors in error.message_dict.items():
+        name = aliases.get(key, key)
+        form.add_error(name if name in form.fields else None, errors)
+
+
+# --- Accounts -------------------------------------------------------------------------------------
+
+
+class SignUpForm(UserCreationForm):
+    """A new account: a user name, an e-mail address for password resets, and a password."""
+
+    required_css_class = "required"
+    error_css_class = "has-error"
+
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        help_text=_("Used only to reset your password and for notices about your matches."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username", "email")
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        if get_user_model().objects.filter(email__iexact=email).exists():
+            raise ValidationError(_("An account with this e-mail address exists already; log in or reset the password."))
+        return email
+
+
+# --- Companies and sites --------------------------------------------------------------------------
+
+
+NACE_HELP = _(
+    "Your main activity, e.g. 10.51 for dairies. Rev. 2.1 or Rev. 2 codes, with or without dots; "
+    "start typing a code or a word to see suggestions. It tells partners what your sector typically "
+    "has and needs."
+)
+
+
+class CompanyForm(forms.ModelForm):
+    """A company's own data. The NACE code is free text; the service resolves either revision."""
+
+    required_css_class = "required"
+    error_css_class = "has-error"
+
+    nace_code = forms.CharField(
+        label=_("NACE code"),
+        max_length=12,
+        help_text=NACE_HELP,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "list": "nace-suggestions", "inputmode": "text"}),
+    )
+
+    class Meta:
+        model = Company
+        fields = ("name", "nace_code", "country", "employees", "description", "website")
+        labels = {"name": _("Company name"), "employees": _("Number of employees")}
+        help_texts = {
+            "employees": _("Optional. Firms under 250 people count as SMEs."),
+            "website": _("Optional."),
+            "description": _("Optional. What you make; helps facilitators suggest partners."),
+        }
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "name": forms.TextInput(attrs={"autocomplete": "organization"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Suggestions from the NACE lists fill the <datalist id="nace-suggestions"> next to the field.
+        self.fields["nace_code"].widget.attrs.update({
+            "hx-get": reverse("companies:nace_options"),
+            "hx-trigger": "input changed delay:250ms",
+            "hx-target": "#nace-suggestions",
+            "hx-swap": "innerHTML",
+            "hx-sync": "this:replace",
+        })
+        if self.instance.pk and not self.is_bound:
+            self.initial.setdefault("nace_code", self.instance.nace_as_entered or self.instance.nace.code)
+
+
+class CompanyOnboardForm(CompanyForm):
+    """The company half of onboarding: only what a first listing needs."""
+
+    class Meta(CompanyForm.Meta):
+        fields = ("name", "nace_code", "country", "employees")
+
+
+class SiteForm(forms.ModelForm):
+    """A site: where streams arise. The region is optional; the nearest one is taken."""
+
+    required_css_class = "required"
+    error_css_class = "has-error"
+
+    region = forms.ModelChoiceField(
+        queryset=Region.objects.order_by("country", "name"),
+        required=False,
+        label=_("Region"),
+        empty_label=_("Nearest to the coordinates"),
+        help_text=_("Optional. Facilitators of this region will support you."),
+    )
+
+    class Meta:
+        model = Site
+        fields = ("name", "address", "latitude", "longitude", "region")
+        labels = {"name": _("Site name")}
+        help_texts = {
+            "name": _("e.g. “Main plant” or the town."),
+            "address": _("Optional. Never shown to other companies."),
+            "latitude": _("Decimal degrees, e.g. 55.705. Used for distances; other companies see only "
+                          "an approximate distance."),
+            "longitude": _("Decimal degrees, e.g. 13.191."),
+        }
+        widgets = {
+            "latitude": forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+            "longitude": forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+            "address": forms.TextInput(attrs={"autocomplete": "street-address"}),
+        }

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from companies import views
+
+app_name = "companies"
+urlpatterns = [
+    path("", views.HomeView.as_view(), name="home"),
+    # Mounted at the root before django.contrib.auth.urls, so this joins the other /accounts/ pages.
+    path("accounts/signup/", views.SignUpView.as_view(), name="signup"),
+    path("companies/onboard/", views.CompanyOnboardView.as_view(), name="company_onboard"),
+    path("companies/nace-options/", views.NaceOptionsView.as_view(), name="nace_options"),
+    path("companies/<int:pk>/", views.CompanyDetailView.as_view(), name="company_detail"),
+    path("companies/<int:pk>/edit/", views.CompanyEditView.as_view(), name="company_edit"),
+    path("companies/<int:pk>/sites/new/", views.SiteCreateView.as_view(), name="site_create"),
+]

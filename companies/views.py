@@ -1,0 +1,192 @@
+"""Pages for the landing page, sign-up, company onboarding, company detail and edit, and sites.
+
+Adapters only: parse input, call a selector or service, render. Visibility comes from
+`visible_to(user)` (invisible is a 404) and `can_edit_company` (visible but not editable is a 403).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import FormView, TemplateView
+
+from companies.filtersets import NaceCodeFilterSet
+from companies.forms import (
+    CompanyForm,
+    CompanyOnboardForm,
+    SignUpForm,
+    SiteForm,
+    apply_service_errors,
+    freeze_choices,
+)
+from companies.models import Company, NaceCode
+from companies.permissions import can_act_for_company, can_edit_company
+from companies.roles import roles_for
+from companies.selectors import company_list, site_list
+from companies.services import company_onboard, company_update, site_create
+from streams.choices import Visibility
+from streams.selectors import stream_list
+
+# Service errors about these keys belong to the site half of the onboarding page.
+SITE_ERROR_KEYS = {"latitude", "longitude", "address", "region", "site"}
+NACE_SUGGESTIONS = 15
+COMPANY_PAGE_STREAMS = 50
+
+
+class HomeView(TemplateView):
+    """What the platform does, and the next step for whoever is looking."""
+
+    template_name = "companies/home.html"
+
+
+class SignUpView(FormView):
+    template_name = "registration/signup.html"
+    form_class = SignUpForm
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            return redirect("companies:home")
+        return super().dispatch(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        user = form.save()
+        login(self.request, user)
+        messages.success(self.request, _("Welcome! Register your company and its first site to start listing."))
+        return redirect("companies:company_onboard")
+
+
+def _visible_company(user, pk) -> Company:
+    return get_object_or_404(company_list(user=user), pk=pk)
+
+
+def _editable_company(user, pk) -> Company:
+    company = _visible_company(user, pk)
+    if not can_edit_company(user, company):
+        raise PermissionDenied(_("You can see this company but not change it."))
+    return company
+
+
+class CompanyOnboardView(LoginRequiredMixin, View):
+    """One page: the company and its first site, created together by `company_onboard`."""
+
+    template_name = "companies/company_onboard.html"
+
+    def get(self, request):
+        return self._render(CompanyOnboardForm(prefix="company"), SiteForm(prefix="site"))
+
+    def post(self, request):
+        company_form = CompanyOnboardForm(request.POST, prefix="company")
+        site_form = SiteForm(request.POST, prefix="site")
+        if company_form.is_valid() and site_form.is_valid():
+            try:
+                company, _site = company_onboard(
+                    actor=request.user, company=company_form.cleaned_data, site=site_form.cleaned_data
+                )
+            except ValidationError as exc:
+                self._split_errors(exc, company_form, site_form)
+            else:
+                if company.pk in roles_for(request.user).company_ids:
+                    messages.success(request, _("%(name)s is registered. Now list your first offer or need.")
+                                     % {"name": company.name})
+                    return redirect("streams:stream_create")
+                messages.success(request, _("%(name)s is registered on its behalf.") % {"name": company.name})
+                return redirect(company)
+        return self._render(company_form, site_form)
+
+    @staticmethod
+    def _split_errors(exc: ValidationError, company_form, site_form) -> None:
+        if not hasattr(exc, "error_dict"):
+            company_form.add_error(None, exc)
+            return
+        for key, errors in exc.message_dict.items():
+            form = site_form if key in SITE_ERROR_KEYS else company_form
+            apply_service_errors(form, ValidationError({key: errors}), aliases={"nace": "nace_code"})
+
+    def _render(self, company_form, site_form):
+        return render(self.request, self.template_name, {
+            "company_form": company_form,
+            "site_form": freeze_choices(site_form),
+        })
+
+
+class CompanyDetailView(LoginRequiredMixin, View):
+    """A company as the viewer may see it: sites only where `Site.visible_to` allows; streams only
+    where naming the company reveals nothing (its public listings, or all for those acting for it)."""
+
+    template_name = "companies/company_detail.html"
+
+    def get(self, request, pk):
+        company = _visible_company(request.user, pk)
+        may_act = can_act_for_company(request.user, company)
+        filters = {"company": company.pk} if may_act else {"company": company.pk, "visibility": Visibility.PUBLIC}
+        return render(request, self.template_name, {
+            "company": company,
+            "sites": list(site_list(user=request.user, filters={"company": company.pk})),
+            "streams": list(stream_list(user=request.user, filters=filters).qs[:COMPANY_PAGE_STREAMS]),
+            "may_act": may_act,
+            "may_edit": can_edit_company(request.user, company),
+        })
+
+
+class CompanyEditView(LoginRequiredMixin, View):
+    template_name = "companies/company_form.html"
+
+    def get(self, request, pk):
+        company = _editable_company(request.user, pk)
+        return render(request, self.template_name, {"form": CompanyForm(instance=company), "company": company})
+
+    def post(self, request, pk):
+        company = _editable_company(request.user, pk)
+        form = CompanyForm(request.POST, instance=company)
+        if form.is_valid():
+            try:
+                company_update(company=company, actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_service_errors(form, exc, aliases={"nace": "nace_code"})
+            else:
+                messages.success(request, _("Company details saved."))
+                return redirect(company)
+        return render(request, self.template_name, {"form": form, "company": company})
+
+
+class SiteCreateView(LoginRequiredMixin, View):
+    template_name = "companies/site_form.html"
+
+    def get(self, request, pk):
+        company = _editable_company(request.user, pk)
+        return self._render(SiteForm(), company)
+
+    def post(self, request, pk):
+        company = _editable_company(request.user, pk)
+        form = SiteForm(request.POST)
+        if form.is_valid():
+            try:
+                site_create(company=company, actor=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, _("Site added."))
+                return redirect(company)
+        return self._render(form, company)
+
+    def _render(self, form, company):
+        return render(self.request, self.template_name, {"form": freeze_choices(form), "company": company})
+
+
+class NaceOptionsView(View):
+    """`<option>`s for the NACE code suggestion list (htmx). Reference data: no account needed."""
+
+    def get(self, request):
+        query = request.GET.get("q") or next(
+            (v for k, v in request.GET.items() if k.endswith("nace_code")), ""
+        )
+        codes = []
+        if query.strip():
+            codes = list(NaceCodeFilterSet({"q": query.strip(), "revision": "2.1"},
+                                           queryset=NaceCode.objects.all()).qs[:NACE_SUGGESTIONS])
+        return render(request, "companies/_nace_options.html", {"codes": codes})
