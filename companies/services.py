@@ -26,12 +26,19 @@ def _apply_nace(company: Company, nace_code: str | None) -> None:
 
 
 @transaction.atomic
-def company_create(*, actor, name: str, nace_code: str, country: str, **data) -> Company:
+def company_create(*, actor, name: str, nace_code: str, country: str,
+                   entered_by_facilitator: bool | None = None, **data) -> Company:
     """Register a company. A member creating it becomes its admin; a facilitator enters it on
-    behalf of an SME (marked as such) without becoming a member."""
+    behalf of an SME (marked as such) without becoming a member. `entered_by_facilitator`
+    overrides the mark (an import run by staff is not a facilitator's entry)."""
     roles = roles_for(actor)
     on_behalf = bool(data.pop("on_behalf", False)) or (roles.is_facilitator and not data.pop("join", False))
-    company = Company(name=name, country=country, entered_by=actor, entered_by_facilitator=on_behalf)
+    if entered_by_facilitator is None:
+        entered_by_facilitator = on_behalf
+    company = Company(
+        name=name, country=country, entered_by=actor if roles.authenticated else None,
+        entered_by_facilitator=entered_by_facilitator,
+    )
     for key in COMPANY_FIELDS:
         if key in data:
             setattr(company, key, data[key])

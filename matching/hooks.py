@@ -1,13 +1,58 @@
 """The one entry point through which other apps tell matching that a stream changed.
 
-Called after commit by stream services. Until the matching engine lands this only records the
-fact in the log; the matching issue replaces the body with the incremental Celery task.
+Stream services call `stream_changed` after commit; it records a one-stream MatchingRun and
+dispatches its task (in-process when no broker is configured). Bulk writers (the sheet import)
+wrap their work in `defer_matching()`: the changed streams are collected and matched once at the
+end — per stream when there are few, as one sharded full run when there are many.
 """
 
-import logging
+from __future__ import annotations
 
-logger = logging.getLogger(__name__)
+import contextlib
+import contextvars
+
+from django.db import transaction
+
+# Above this many changed streams one full run is cheaper than many one-stream runs.
+BULK_THRESHOLD = 50
+
+_deferred: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("matching_deferred", default=None)
 
 
 def stream_changed(stream_id: int) -> None:
-    logger.debug("stream %s changed", stream_id)
+    """Called by stream services inside their transaction: match the stream once it is committed."""
+    pending = _deferred.get()
+    if pending is not None:
+        pending.add(stream_id)
+        return
+    transaction.on_commit(lambda: _schedule([stream_id]))
+
+
+def _schedule(stream_ids: list[int]) -> None:
+    from matching.choices import RunKind
+    from matching.services import matching_run_create
+    from streams.models import Stream
+
+    with transaction.atomic():
+        if len(stream_ids) > BULK_THRESHOLD:
+            matching_run_create(kind=RunKind.FULL)
+            return
+        for stream in Stream.objects.filter(pk__in=stream_ids).order_by("pk"):
+            matching_run_create(kind=RunKind.STREAM, stream=stream)
+
+
+@contextlib.contextmanager
+def defer_matching():
+    """Collect stream changes made inside the block; schedule their matching once, after commit."""
+    if _deferred.get() is not None:  # nested: the outer block schedules
+        yield
+        return
+    pending: set[int] = set()
+    token = _deferred.set(pending)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    if pending:
+        # Runs after the surrounding transaction commits, or now when there is none.
+        transaction.on_commit(lambda: _schedule(sorted(pending)))

@@ -43,6 +43,7 @@ from companies.reference import nearest_region, normalise_nace_input, resolve_na
 from companies.services import company_create, company_update, site_create, site_update
 from streams.choices import Direction, DisposalRoute, Period, StreamKind, Visibility
 from streams.models import EwcCode, ResourceCategory, Stream
+from matching.hooks import defer_matching
 from streams.services import normalise_ewc, resolve_category, resolve_ewc_codes, stream_create, stream_update
 from streams.units import BASE_UNIT, UNITS, unit_fits_kind
 
@@ -1034,16 +1035,14 @@ def apply_plan(plan: ImportPlan, *, actor, entered_by_facilitator: bool = False,
         if progress is not None:
             progress("write", done, total)
 
-    with transaction.atomic():
+    # One matching run for the whole sheet instead of one per stream.
+    with defer_matching(), transaction.atomic():
         companies: dict[str, Company] = {}
         for p in plan.companies:
             try:
                 if p.action == CREATE:
-                    company = company_create(actor=actor, on_behalf=True, **p.fields)
-                    if company.entered_by_facilitator != entered_by_facilitator:
-                        # company_create marks every on-behalf entry as a facilitator's; say who it was.
-                        Company.objects.filter(pk=company.pk).update(entered_by_facilitator=entered_by_facilitator)
-                        company.entered_by_facilitator = entered_by_facilitator
+                    company = company_create(actor=actor, on_behalf=True,
+                                             entered_by_facilitator=entered_by_facilitator, **p.fields)
                 elif p.action == UPDATE:
                     company = company_update(company=p.company, actor=actor, **p.fields)
                 else:
@@ -1075,9 +1074,8 @@ def apply_plan(plan: ImportPlan, *, actor, entered_by_facilitator: bool = False,
             site = sites.get((p.company_ref, p.site_name))
             try:
                 if p.action == CREATE:
-                    stream = stream_create(company=company, actor=actor, site=site, ewc_codes=p.ewc, **p.fields)
-                    if stream.entered_by_facilitator != entered_by_facilitator:
-                        Stream.objects.filter(pk=stream.pk).update(entered_by_facilitator=entered_by_facilitator)
+                    stream = stream_create(company=company, actor=actor, site=site, ewc_codes=p.ewc,
+                                           entered_by_facilitator=entered_by_facilitator, **p.fields)
                 elif p.action == UPDATE:
                     moved = site if site is not None and site.pk != p.stream.site_id else None
                     stream_update(stream=p.stream, actor=actor, site=moved, ewc_codes=p.ewc, **p.fields)

@@ -81,6 +81,9 @@ def _apply(stream: Stream, data: dict, ewc: list[EwcCode] | None) -> None:
         stream.kind = stream.category.kind
     if ewc is not None and stream.direction == Direction.OFFER:
         stream.hazardous = any(e.is_hazardous for e in ewc) or bool(data.get("hazardous", False))
+    elif "hazardous" in data and stream.direction == Direction.OFFER and stream.pk:
+        # Without new codes the stored codes still decide; the flag can only add a hazard.
+        stream.hazardous = bool(data["hazardous"]) or stream.ewc_codes.filter(is_hazardous=True).exists()
     elif "hazardous" in data and stream.direction == Direction.OFFER:
         stream.hazardous = bool(data["hazardous"])
     if ewc and stream.kind and stream.kind != StreamKind.MATERIAL:
@@ -96,22 +99,25 @@ def _validate(stream: Stream) -> None:
 def _schedule_matching(stream: Stream) -> None:
     from matching.hooks import stream_changed
 
-    transaction.on_commit(lambda: stream_changed(stream.pk))
+    stream_changed(stream.pk)
 
 
 @transaction.atomic
-def stream_create(*, company: Company, actor, site: Site | None = None, ewc_codes=None, **data) -> Stream:
+def stream_create(*, company: Company, actor, site: Site | None = None, ewc_codes=None,
+                  entered_by_facilitator: bool | None = None, **data) -> Stream:
     """List an offer or a need. Needs at most six fields: direction, kind, title, category (or EWC
     code), quantity and unit; the site defaults to the company's first site."""
     site = site or _default_site(company)
     if site.company_id != company.pk:
         raise ValidationError({"site": _("The site belongs to another company.")})
     roles = roles_for(actor)
+    if entered_by_facilitator is None:
+        entered_by_facilitator = roles.is_facilitator and company.pk not in roles.company_ids
     stream = Stream(
         company=company,
         site=site,
         entered_by=actor if roles.authenticated else None,
-        entered_by_facilitator=roles.is_facilitator and company.pk not in roles.company_ids,
+        entered_by_facilitator=entered_by_facilitator,
     )
     ewc = resolve_ewc_codes(ewc_codes) if ewc_codes is not None else []
     _apply(stream, data, ewc)

@@ -1,0 +1,337 @@
+"""Sector priors for prospective matches: which sectors typically take (or produce) a stream.
+
+Learned from documented exchanges (EWC code, provider NACE, receiver NACE) plus curated rules, with
+hierarchical Dirichlet back-off: the distribution over receiver divisions for the most specific context
+(EWC code and provider division) is smoothed towards the next more general one, down to the global
+distribution and finally a uniform one:
+
+    P_k(d) = (n_k(d) + beta * P_{k+1}(d)) / (N_k + beta)
+
+Contexts, most general first: everything; provider division; category lineage (root to leaf, when the
+records carry categories); EWC chapter; chapter + provider division; sub-chapter; sub-chapter + provider
+division; code; code + provider division. A context without data is skipped. The same tables, mirrored,
+give "who typically produces this" for a need. Everything is pure and deterministic.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from pathlib import Path
+
+from .compat import format_ewc, normalise_ewc
+from .types import ExchangeRecord, PriorRule, SectorPrior
+
+DEFAULT_BACKOFF = 2.0  # assumption: two pseudo-exchanges of the parent context; see module docstring.
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+def _digits(code: str) -> str:
+    return "".join(ch for ch in str(code) if ch.isdigit())
+
+
+def split_codes(cell: str) -> tuple[str, ...]:
+    """Split a ';'-separated code cell and strip the compiler's ^ * # suffix markers (MAESTRI)."""
+    out = []
+    for part in str(cell or "").split(";"):
+        code = _digits(part)
+        if code and code not in out:
+            out.append(code)
+    return tuple(out)
+
+
+def load_maestri_exchanges(path: str | Path) -> list[ExchangeRecord]:
+    """Read the MAESTRI exchanges CSV (stdlib csv) into records, one per row with usable codes.
+
+    Suffix markers (^, *, #) are mapping-quality notes of the compiler, not the List-of-Waste hazardous
+    asterisk, and are removed; cells with several NACE or EWC codes are split on ';'.
+    """
+    records = []
+    with open(path, encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            ewc = split_codes(row.get("EWC code", ""))
+            prov = split_codes(row.get("NACE code - Providing industry", ""))
+            recv = split_codes(row.get("NACE code - Receiving industry", ""))
+            if not (ewc and prov and recv):
+                continue
+            records.append(
+                ExchangeRecord(
+                    ewc_codes=ewc,
+                    provider_nace=prov,
+                    receiver_nace=recv,
+                    case=(row.get("Case Number") or "").strip(),
+                    index=(row.get("Index") or "").strip(),
+                    status=(row.get("Status of development") or "").strip(),
+                    provider_name=(row.get("Company name - Providing industry") or "").strip(),
+                    receiver_name=(row.get("Company name - Receiving industry") or "").strip(),
+                    description=(row.get("Waste description") or "").strip(),
+                    country=(row.get("Country") or "").strip(),
+                )
+            )
+    return records
+
+
+def load_prior_rules(path: str | Path | None = None) -> tuple[PriorRule, ...]:
+    """Curated prior rules (columns: ewc_prefix, nace, role, weight, source, note)."""
+    path = Path(path) if path else DATA_DIR / "prior_rules.csv"
+    rules = []
+    with open(path, encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            prefix = normalise_ewc(row["ewc_prefix"])
+            nace = _digits(row["nace"])
+            if not prefix or not nace:
+                continue
+            rules.append(
+                PriorRule(
+                    ewc_prefix=prefix,
+                    nace=nace,
+                    role=(row.get("role") or "receiver").strip(),
+                    weight=float(row.get("weight") or 1.0),
+                    source=(row.get("source") or "").strip(),
+                    note=(row.get("note") or "").strip(),
+                )
+            )
+    return tuple(rules)
+
+
+def _contexts(ewc: str | None, other_div: str, lineage: tuple[str, ...], side: str) -> list[tuple]:
+    """Contexts for one EWC code, most general first. ``side`` is 'p' (provider known) or 'r'."""
+    ctx: list[tuple] = [("*",)]
+    if other_div:
+        ctx.append((side, other_div))
+    for cat in reversed(lineage):
+        ctx.append(("c", cat))
+    if ewc:
+        for n, tag in ((2, "e2"), (4, "e4"), (6, "e6")):
+            if len(ewc) >= n:
+                ctx.append((tag, ewc[:n]))
+                if other_div:
+                    ctx.append((tag + side, ewc[:n], other_div))
+    return ctx
+
+
+def describe_context(ctx: tuple, names: dict[str, str] | None = None) -> str:
+    """Plain-language description of a context ('with EWC code 10 01 02 from NACE division 35')."""
+    tag = ctx[0]
+    if tag == "*":
+        return "in the reference data"
+    if tag in ("p", "r"):
+        return f"{'from' if tag == 'p' else 'to'} {_division_label(ctx[1], names)}"
+    if tag == "c":
+        return f"of category {ctx[1]}"
+    level = {"e2": "EWC chapter", "e4": "EWC sub-chapter", "e6": "EWC code"}[tag[:2]]
+    text = f"with {level} {format_ewc(ctx[1])}"
+    if len(tag) == 3:
+        text += f" {'from' if tag[2] == 'p' else 'to'} {_division_label(ctx[2], names)}"
+    return text
+
+
+def _division_label(div: str, names: dict[str, str] | None) -> str:
+    name = (names or {}).get(div)
+    return f"NACE division {div} ({name})" if name else f"NACE division {div}"
+
+
+class _Table:
+    """Counts per context: division totals, class counts within a division, curated notes."""
+
+    def __init__(self) -> None:
+        self.div: dict[tuple, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+        self.cls: dict[tuple, dict[str, dict[str, float]]] = defaultdict(
+            lambda: defaultdict(lambda: defaultdict(float))
+        )
+        self.curated: dict[tuple, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+
+    def add(self, ctx: tuple, nace: str, w: float) -> None:
+        d = nace[:2]
+        self.div[ctx][d] += w
+        if len(nace) >= 4:
+            self.cls[ctx][d][nace[:4]] += w
+
+    def freeze(self) -> None:
+        self.div = {k: dict(sorted(v.items())) for k, v in sorted(self.div.items())}
+        self.cls = {k: {d: dict(sorted(c.items())) for d, c in sorted(v.items())} for k, v in sorted(self.cls.items())}
+        self.curated = {k: {d: sorted(set(n)) for d, n in v.items()} for k, v in self.curated.items()}
+
+
+class Priors:
+    """Learned sector priors. Build with ``learn_priors``; read with the ``*_distribution`` methods."""
+
+    def __init__(self, receiver: _Table, provider: _Table, backoff: float, names: dict[str, str] | None):
+        self._recv = receiver
+        self._prov = provider
+        self.backoff = float(backoff)
+        self.division_names = dict(names or {})
+        vocab = set()
+        for table in (receiver, provider):
+            for counts in table.div.values():
+                vocab.update(counts)
+        self.divisions: tuple[str, ...] = tuple(sorted(vocab))
+        self._has_categories = any(ctx[0] == "c" for t in (receiver, provider) for ctx in t.div)
+        self._cache: dict[tuple, dict[str, float]] = {}
+        self._class_cache: dict[tuple, dict[str, dict[str, float]]] = {}
+        self._ctx_cache: dict[tuple, list[list[tuple]]] = {}
+
+    # --- distributions -------------------------------------------------------------------------
+    def _table(self, role: str) -> _Table:
+        return self._recv if role == "receiver" else self._prov
+
+    def _chain(self, table: _Table, contexts: list[tuple]) -> dict[str, float]:
+        vocab = self.divisions
+        if not vocab:
+            return {}
+        beta = self.backoff
+        p = dict.fromkeys(vocab, 1.0 / len(vocab))
+        for ctx in contexts:
+            counts = table.div.get(ctx)
+            if not counts:
+                continue
+            total = sum(counts.values())
+            p = {d: (counts.get(d, 0.0) + beta * p[d]) / (total + beta) for d in vocab}
+        return p
+
+    def _context_lists(self, ewc_codes, other_div, lineage, role) -> list[list[tuple]]:
+        key = (tuple(ewc_codes), other_div, tuple(lineage), role)
+        hit = self._ctx_cache.get(key)
+        if hit is None:
+            side = "p" if role == "receiver" else "r"
+            lin = tuple(lineage) if self._has_categories else ()
+            codes = sorted({normalise_ewc(c) for c in ewc_codes if normalise_ewc(c)})
+            if not codes:
+                hit = [_contexts(None, other_div, lin, side)]
+            else:
+                hit = [_contexts(c, other_div, lin, side) for c in codes]
+            self._ctx_cache[key] = hit
+        return hit
+
+    def distribution(
+        self, ewc_codes: tuple[str, ...], other_division: str = "", lineage: tuple[str, ...] = (),
+        role: str = "receiver",
+    ) -> dict[str, float]:
+        """P(division) of the counterpart: receivers of a stream (``role='receiver'``, other_division =
+        provider's) or providers (``role='provider'``, other_division = receiver's). Several EWC codes
+        average their distributions."""
+        lists = self._context_lists(ewc_codes, other_division, lineage, role)
+        key = (role, tuple(map(tuple, lists)))
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        table = self._table(role)
+        dists = [self._chain(table, ctx) for ctx in lists]
+        out = {d: sum(dist[d] for dist in dists) / len(dists) for d in self.divisions}
+        self._cache[key] = out
+        return out
+
+    def receiver_distribution(self, ewc_codes, provider_division="", lineage=()) -> dict[str, float]:
+        """P(receiver division | stream's EWC codes, provider division, category lineage)."""
+        return self.distribution(tuple(ewc_codes), provider_division, tuple(lineage), "receiver")
+
+    def provider_distribution(self, ewc_codes, receiver_division="", lineage=()) -> dict[str, float]:
+        """P(provider division | need's accepted EWC codes, receiver division, category lineage)."""
+        return self.distribution(tuple(ewc_codes), receiver_division, tuple(lineage), "provider")
+
+    def class_shares(self, ewc_codes, other_division, lineage, role) -> dict[str, dict[str, float]]:
+        """Smoothed share of each NACE class among its division's counterparts: {division: {class: q}}.
+
+        Same back-off as the divisions, within each division, starting from 0 (a class never seen gets
+        no bonus). Several EWC codes average their shares."""
+        lists = self._context_lists(ewc_codes, other_division, lineage, role)
+        key = (role, tuple(map(tuple, lists)))
+        hit = self._class_cache.get(key)
+        if hit is not None:
+            return hit
+        table = self._table(role)
+        beta = self.backoff
+        total: dict[str, dict[str, float]] = {}
+        for contexts in lists:
+            q: dict[str, dict[str, float]] = {}
+            for ctx in contexts:
+                for div, counts in table.cls.get(ctx, {}).items():
+                    n_div = table.div[ctx][div]  # all exchanges to the division, with or without a class
+                    prev = q.get(div, {})
+                    q[div] = {
+                        c: (counts.get(c, 0.0) + beta * prev.get(c, 0.0)) / (n_div + beta)
+                        for c in set(prev) | set(counts)
+                    }
+            for div, shares in q.items():
+                acc = total.setdefault(div, {})
+                for c, v in shares.items():
+                    acc[c] = acc.get(c, 0.0) + v / len(lists)
+        self._class_cache[key] = total
+        return total
+
+    def class_share(self, ewc_codes, other_division, lineage, role, division: str, nace_class: str) -> float:
+        """Smoothed share of ``nace_class`` among the division's counterparts in this context (0..1)."""
+        return self.class_shares(ewc_codes, other_division, lineage, role).get(division, {}).get(
+            _digits(nace_class)[:4], 0.0
+        )
+
+    # --- explanations --------------------------------------------------------------------------
+    def explain(self, ewc_codes, other_division, lineage, role, division: str) -> str:
+        """'4 of 6 recorded exchanges with EWC code 10 01 02 went to NACE division 23', using the most
+        specific context that has evidence for the division."""
+        table = self._table(role)
+        best = None
+        for contexts in self._context_lists(ewc_codes, other_division, lineage, role):
+            for depth, ctx in enumerate(contexts):
+                counts = table.div.get(ctx)
+                if counts and counts.get(division, 0.0) > 0 and (best is None or depth > best[0]):
+                    best = (depth, ctx, counts)
+        label = _division_label(division, self.division_names)
+        if best is None:
+            return f"no recorded exchange links this stream to {label}"
+        _, ctx, counts = best
+        n, total = counts[division], sum(counts.values())
+        verb = "went to" if role == "receiver" else "came from"
+        text = f"{n:.3g} of {total:.3g} recorded exchanges {describe_context(ctx, self.division_names)} {verb} {label}"
+        notes = table.curated.get(ctx, {}).get(division) if isinstance(table.curated, dict) else None
+        if notes:
+            text += f" (includes curated rule: {notes[0]})"
+        return text
+
+    def sector_priors(self, role: str = "receiver") -> list[SectorPrior]:
+        """All learned contexts with their raw (unsmoothed) distributions, for inspection."""
+        out = []
+        for ctx, counts in self._table(role).div.items():
+            total = sum(counts.values())
+            probs = tuple(sorted(((d, c / total) for d, c in counts.items()), key=lambda x: (-x[1], x[0])))
+            out.append(SectorPrior(ctx, total, probs))
+        return out
+
+
+def learn_priors(
+    exchanges, *, rules: tuple[PriorRule, ...] = (), backoff: float = DEFAULT_BACKOFF,
+    division_names: dict[str, str] | None = None,
+) -> Priors:
+    """Learn receiver and provider priors from exchange records and curated rules (pure, deterministic).
+
+    A record's weight is split evenly over its EWC codes and over the combinations of its provider and
+    receiver NACE codes. A curated rule adds ``weight`` pseudo-exchanges at its EWC prefix level.
+    """
+    recv, prov = _Table(), _Table()
+    for rec in exchanges:
+        codes = [normalise_ewc(c) for c in rec.ewc_codes if normalise_ewc(c)] or [None]
+        pn = [_digits(n) for n in rec.provider_nace if len(_digits(n)) >= 2]
+        rn = [_digits(n) for n in rec.receiver_nace if len(_digits(n)) >= 2]
+        if not pn or not rn:
+            continue
+        lineage = (rec.category,) if rec.category else ()
+        w = float(rec.weight) / (len(codes) * len(pn) * len(rn))
+        for code in codes:
+            for p in pn:
+                for r in rn:
+                    for ctx in _contexts(code, p[:2], lineage, "p"):
+                        recv.add(ctx, r, w)
+                    for ctx in _contexts(code, r[:2], lineage, "r"):
+                        prov.add(ctx, p, w)
+    for rule in rules:
+        table = recv if rule.role == "receiver" else prov
+        prefix = normalise_ewc(rule.ewc_prefix)
+        nace = _digits(rule.nace)
+        if len(prefix) not in (2, 4, 6) or len(nace) < 2:
+            continue
+        ctx = (f"e{len(prefix)}", prefix)
+        table.add(ctx, nace, float(rule.weight))
+        table.curated[ctx][nace[:2]].append(rule.note or rule.source)
+    recv.freeze()
+    prov.freeze()
+    return Priors(recv, prov, backoff, division_names)

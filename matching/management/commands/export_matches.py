@@ -1,0 +1,61 @@
+"""Write every match to standard output, one line per match (CSV or JSON lines)."""
+
+import csv
+import json
+
+from django.core.management.base import BaseCommand
+from django.db.models import Case, F, IntegerField, Value, When, Window
+from django.db.models.functions import RowNumber
+
+from matching.models import Match
+from symbiosis.exports import safe_cell
+
+KEYS = (
+    "offer_id", "offer_ref", "need_id", "need_ref", "source_company_id", "source_company_ref",
+    "target_company_id", "target_company_ref", "rank", "score", "parts", "prospective", "distance_km", "impact",
+)
+
+
+def export_rows():
+    """Matches with their rank within the offer (or within the need for need-anchored prospects)."""
+    anchor_is_need = Case(When(offer_id__isnull=True, then=F("need_id")), default=Value(0), output_field=IntegerField())
+    qs = (
+        Match.objects.annotate(
+            rank=Window(RowNumber(), partition_by=[F("offer_id"), anchor_is_need], order_by=[F("score").desc(), F("pk")])
+        )
+        .values_list(
+            "offer_id", "offer__external_ref", "need_id", "need__external_ref", "source_company_id",
+            "source_company__external_ref", "target_company_id", "target_company__external_ref", "rank", "score",
+            "parts", "prospective", "distance_km", "impact",
+        )
+        .order_by("offer_id", "need_id", "rank")
+    )
+    for row in qs.iterator(chunk_size=5000):
+        yield dict(zip(KEYS, row, strict=True))
+
+
+class Command(BaseCommand):
+    help = "Export matches: offer/need ids and import refs, companies, rank, score, parts, distance, impact."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--format", choices=("csv", "jsonl"), default="jsonl")
+
+    def handle(self, *args, format="jsonl", **options):
+        try:
+            self._write(format)
+        except BrokenPipeError:  # the reader (e.g. `head`) has seen enough
+            pass
+
+    def _write(self, format):
+        out = self.stdout._out
+        if format == "jsonl":
+            for row in export_rows():
+                out.write(json.dumps(row, ensure_ascii=False, sort_keys=False) + "\n")
+            return
+        writer = csv.writer(out)
+        writer.writerow(KEYS)
+        for row in export_rows():
+            writer.writerow([
+                json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else safe_cell(v)
+                for v in row.values()
+            ])

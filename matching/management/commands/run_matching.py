@@ -1,0 +1,50 @@
+"""Run the matching engine now, in this process, with a progress bar."""
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from matching.choices import RunKind, RunStatus
+from matching.models import MatchingRun
+from matching.services import matching_run_for_stream, matching_run_full
+from streams.models import Stream
+
+
+class Command(BaseCommand):
+    help = "Match every active stream (sharded full run), or one stream with --stream ID."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--stream", type=int, help="match only this stream")
+        parser.add_argument("--shards", type=int, default=2, help="shards of a full run (default 2)")
+
+    def handle(self, *args, stream=None, shards=2, verbosity=1, **options):
+        if stream is not None:
+            obj = Stream.objects.filter(pk=stream).first()
+            if obj is None:
+                raise CommandError(f"No stream with id {stream}.")
+            counts = matching_run_for_stream(stream=obj)
+            self.stdout.write(f"stream {stream}: {counts}")
+            return
+        if shards < 1:
+            raise CommandError("--shards must be at least 1")
+        run = MatchingRun.objects.create(kind=RunKind.FULL, shards_total=shards, status=RunStatus.RUNNING)
+        bar = tqdm(total=100, unit="%", desc="Matching", disable=verbosity == 0, file=self.stderr._out)
+
+        def progress(label, fraction):
+            bar.set_postfix_str(label)
+            bar.update(max(0, round(fraction * 100) - bar.n))
+
+        try:
+            run = matching_run_full(run=run, progress=progress)
+        except Exception as exc:
+            from matching.services import matching_run_mark_failed
+
+            matching_run_mark_failed(run_id=run.pk, error=repr(exc))
+            raise
+        finally:
+            bar.update(100 - bar.n)
+            bar.close()
+        self.stdout.write(
+            f"run {run.pk}: {run.counts.get('matches', 0)} matches "
+            f"({run.counts.get('prospective', 0)} prospective) for {run.counts.get('streams', 0)} streams; "
+            f"timings {run.timings}"
+        )

@@ -1,0 +1,173 @@
+"""Matches between offers and needs (or prospective companies) and the runs that produced them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from companies.roles import roles_for
+from matching.choices import MatchStatus, RunKind, RunStatus
+
+
+class MatchQuerySet(models.QuerySet):
+    def visible_to(self, user) -> MatchQuerySet:
+        """Matches `user` may see: those of their own companies' streams (either side), every match
+        touching a site in a region they facilitate, all for staff. Authorities see aggregates only,
+        never single matches."""
+        roles = roles_for(user)
+        if not roles.authenticated:
+            return self.none()
+        if roles.is_staff:
+            return self.all()
+        own = Q(source_company_id__in=roles.company_ids) | Q(target_company_id__in=roles.company_ids)
+        region = Q(offer__site__region_id__in=roles.facilitator_region_ids) | Q(
+            need__site__region_id__in=roles.facilitator_region_ids
+        )
+        if roles.facilitator_region_ids:
+            # Prospective matches have no need; their target company's sites decide.
+            region |= Q(
+                need__isnull=True,
+                target_company__sites__region_id__in=roles.facilitator_region_ids,
+            )
+            ids = self.filter(own | region).values("pk")
+            return self.filter(pk__in=ids)
+        return self.filter(own)
+
+    def active(self) -> MatchQuerySet:
+        return self.exclude(status__in=(MatchStatus.REJECTED, MatchStatus.DECLINED, MatchStatus.WITHDRAWN))
+
+
+class Match(models.Model):
+    """A suggested exchange: an offer for a need, or an offer for a company whose sector typically
+    uses it (prospective), with its score, the parts of the score, reasons and estimated impact."""
+
+    offer = models.ForeignKey(
+        "streams.Stream", on_delete=models.CASCADE, null=True, blank=True, related_name="matches_as_offer"
+    )
+    need = models.ForeignKey(
+        "streams.Stream", on_delete=models.CASCADE, null=True, blank=True, related_name="matches_as_need"
+    )
+    source_company = models.ForeignKey("companies.Company", on_delete=models.CASCADE, related_name="+")
+    target_company = models.ForeignKey("companies.Company", on_delete=models.CASCADE, related_name="+")
+    prospective = models.BooleanField(_("prospective"), default=False)
+    score = models.FloatField(_("score"))
+    parts = models.JSONField(_("score parts"), default=dict)
+    reasons = models.JSONField(_("reasons"), default=list)
+    distance_km = models.FloatField(_("distance (km)"))
+    exchangeable_yearly = models.FloatField(_("exchangeable per year"), default=0)
+    unit = models.CharField(max_length=8, blank=True)
+    impact = models.JSONField(_("estimated impact"), default=dict)
+    co2e_t = models.FloatField(default=0)
+    eur_provider = models.FloatField(default=0)
+    eur_receiver = models.FloatField(default=0)
+    diverted_t = models.FloatField(default=0)
+    status = models.CharField(_("status"), max_length=14, choices=MatchStatus.choices, default=MatchStatus.SUGGESTED)
+    stream_changed = models.BooleanField(
+        _("stream changed"), default=False,
+        help_text=_("A stream changed or closed after a facilitator started working on this match."),
+    )
+    engine_version = models.CharField(max_length=20)
+    run = models.ForeignKey("MatchingRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MatchQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-score", "pk")
+        verbose_name_plural = _("matches")
+        indexes = [
+            models.Index(fields=("status", "-score"), name="match_status_score_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=("offer", "need"), condition=Q(need__isnull=False, offer__isnull=False),
+                name="match_unique_offer_need",
+            ),
+            models.UniqueConstraint(
+                fields=("offer", "target_company"), condition=Q(need__isnull=True),
+                name="match_unique_offer_prospect",
+            ),
+            models.UniqueConstraint(
+                fields=("need", "source_company"), condition=Q(offer__isnull=True),
+                name="match_unique_need_prospect",
+            ),
+            models.CheckConstraint(condition=Q(offer__isnull=False) | Q(need__isnull=False), name="match_has_a_stream"),
+            models.CheckConstraint(condition=Q(score__gte=0, score__lte=1), name="match_score_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Match #{self.pk} ({self.score:.2f})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("matching:match_detail", args=[self.pk])
+
+
+class MatchingRun(models.Model):
+    """One execution of the engine (all streams, or one stream): the truth about a background job."""
+
+    kind = models.CharField(max_length=8, choices=RunKind.choices)
+    stream = models.ForeignKey("streams.Stream", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    status = models.CharField(max_length=8, choices=RunStatus.choices, default=RunStatus.QUEUED)
+    shards_total = models.PositiveIntegerField(default=1)
+    shards_done = models.PositiveIntegerField(default=0)
+    progress = models.FloatField(default=0, help_text=_("0 to 1"))
+    message = models.CharField(max_length=200, blank=True)
+    counts = models.JSONField(default=dict)
+    timings = models.JSONField(default=dict)
+    error = models.TextField(blank=True)
+    engine_version = models.CharField(max_length=20, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        constraints = [
+            models.CheckConstraint(condition=Q(progress__gte=0, progress__lte=1), name="run_progress_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("matching:run_detail", args=[self.pk])
+
+
+class MatchCandidate(models.Model):
+    """Scratch rows of one full run: what each shard found, before the finalise step keeps the top
+    candidates per offer and per need and swaps them into Match in one transaction."""
+
+    run = models.ForeignKey(MatchingRun, on_delete=models.CASCADE, related_name="+")
+    shard = models.PositiveIntegerField()
+    offer_id = models.BigIntegerField(null=True)
+    need_id = models.BigIntegerField(null=True)
+    source_company_id = models.BigIntegerField()
+    target_company_id = models.BigIntegerField()
+    prospective = models.BooleanField(default=False)
+    score = models.FloatField()
+    parts = models.JSONField(default=dict)
+    reasons = models.JSONField(default=list)
+    distance_km = models.FloatField()
+    exchangeable_yearly = models.FloatField(default=0)
+    unit = models.CharField(max_length=8, blank=True)
+    impact = models.JSONField(default=dict)
+    co2e_t = models.FloatField(default=0)
+    eur_provider = models.FloatField(default=0)
+    eur_receiver = models.FloatField(default=0)
+    diverted_t = models.FloatField(default=0)
+
+    class Meta:
+        ordering = ("run", "shard", "pk")
+        indexes = [models.Index(fields=("run", "shard"), name="matchcand_run_shard_idx")]
+
+    def __str__(self) -> str:
+        return f"candidate {self.offer_id}->{self.need_id} ({self.score:.2f})"

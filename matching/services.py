@@ -1,0 +1,446 @@
+"""The adapter between the database and the pure engine: load rows as specs, run the engine, write
+matches, and keep the MatchingRun row (the truth about every job) up to date.
+
+Full runs are split into shards: shard i ranks the offers with ``id % shards == i`` against every
+need and writes its candidates to a staging table; the last shard to finish triggers the finalise
+step, which keeps the top candidates per offer and per need and swaps them into ``Match`` in one
+transaction. One changed stream is matched on its own, against only the counterparts that share a
+blocking key with it and lie inside its largest possible radius (``matching_run_for_stream``).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import math
+import time
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
+
+from companies.models import Site
+from matching import engine
+from matching.choices import MatchStatus, RunKind, RunStatus
+from matching.models import Match, MatchCandidate, MatchingRun
+from streams.choices import Direction, StreamStatus
+from streams.models import ResourceCategory, Stream, SubstitutionRule
+from streams.units import UNITS
+
+logger = logging.getLogger(__name__)
+
+WORKING_STATUSES = (
+    MatchStatus.UNDER_REVIEW, MatchStatus.APPROVED, MatchStatus.INTRODUCED, MatchStatus.NEGOTIATING,
+    MatchStatus.IMPLEMENTED,
+)
+MATCH_COLUMNS = (
+    "offer_id", "need_id", "source_company_id", "target_company_id", "prospective", "score", "parts",
+    "reasons", "distance_km", "exchangeable_yearly", "unit", "impact", "co2e_t", "eur_provider",
+    "eur_receiver", "diverted_t",
+)
+_ROUTES = {"landfill", "incineration", "energy_recovery", "recycling", "sewer", "other"}
+
+
+# --- Engine inputs -------------------------------------------------------------------------------
+
+def engine_config() -> engine.EngineConfig:
+    """The one engine configuration of this deployment (defaults documented in engine/config.py)."""
+    return engine.EngineConfig()
+
+
+def engine_rules() -> tuple[engine.SubstitutionRule, ...]:
+    key = SubstitutionRule.objects.aggregate(n=Max("pk"))["n"], SubstitutionRule.objects.count()
+    return _rules_cached(key)
+
+
+@lru_cache(maxsize=4)
+def _rules_cached(key) -> tuple[engine.SubstitutionRule, ...]:
+    rows = SubstitutionRule.objects.values_list("offer_category__code", "need_category__code", "factor", "source")
+    return tuple(engine.SubstitutionRule(o, n, float(f), s) for o, n, f, s in rows.order_by("pk"))
+
+
+@lru_cache(maxsize=1)
+def engine_priors() -> engine.Priors:
+    """Sector priors learned from the shipped MAESTRI exchanges plus curated rules."""
+    exchanges = engine.load_maestri_exchanges(settings.BASE_DIR / "matching" / "data" / "maestri_is_exchanges.csv")
+    return engine.learn_priors(exchanges, rules=engine.load_prior_rules())
+
+
+def _category_info() -> dict[str, tuple[tuple[str, ...], str, str]]:
+    return {
+        code: (ResourceCategory(code=code).ancestor_codes(), value_class, name)
+        for code, value_class, name in ResourceCategory.objects.values_list("code", "value_class", "name")
+    }
+
+
+SPEC_FIELDS = (
+    "id", "company_id", "direction", "kind", "category__code", "quantity_yearly", "site__latitude",
+    "site__longitude", "months", "temperature_c", "water_quality", "physical_form", "hazardous",
+    "accepts_hazardous", "price_eur_per_unit", "disposal_cost_eur_per_unit", "max_transport_km",
+    "company__nace__code", "disposal_route", "title", "valid_from", "valid_until", "unit",
+)
+
+
+def _per_base_unit(value, unit: str, kind: str) -> float | None:
+    if value is None:
+        return None
+    factor = UNITS.get(kind, {}).get(unit)
+    return float(value) / float(factor) if factor else float(value)
+
+
+def load_specs(queryset) -> list[engine.StreamSpec]:
+    """Convert stream rows to engine specs with two queries (rows, then their EWC codes)."""
+    rows = list(queryset.values_list(*SPEC_FIELDS))
+    ids = [r[0] for r in rows]
+    ewc: dict[int, list[str]] = {}
+    through = Stream.ewc_codes.through
+    for i in range(0, len(ids), 20000):
+        for sid, code in through.objects.filter(stream_id__in=ids[i:i + 20000]).values_list("stream_id", "ewccode__code"):
+            ewc.setdefault(sid, []).append(code)
+    cats = _category_info()
+    specs = []
+    for (sid, company_id, direction, kind, cat, qty, lat, lon, months, temp, wq, form, haz, acc, price, disp,
+         max_km, nace, route, title, vfrom, vuntil, unit) in rows:
+        ancestors, value_class, cat_name = cats.get(cat, ((), "medium", ""))
+        specs.append(engine.StreamSpec(
+            id=sid, company_id=company_id, direction=direction, kind=kind, category=cat,
+            category_ancestors=ancestors, ewc_codes=tuple(sorted(ewc.get(sid, ()))),
+            quantity_yearly=float(qty or 0.0), lat=lat, lon=lon, months=months, temperature_c=temp,
+            water_quality=wq, form=form or None, hazardous=haz, accepts_hazardous=acc,
+            price_eur_per_unit=_per_base_unit(price, unit, kind),
+            disposal_cost_eur_per_unit=_per_base_unit(disp, unit, kind), max_km=max_km,
+            value_class=value_class or "medium", nace_division=nace[:2], nace_class=nace.replace(".", ""),
+            disposal_route=(route if route in _ROUTES else ("other" if route else None)),
+            description=title, category_name=cat_name, valid_from=vfrom, valid_until=vuntil,
+        ))
+    return specs
+
+
+def load_companies(site_filter: Q | None = None) -> list[engine.CompanySpec]:
+    """One representative location (the first site) per company, for prospective matching."""
+    qs = Site.objects.order_by("company_id", "pk")
+    if site_filter is not None:
+        qs = qs.filter(site_filter)
+    seen, out = set(), []
+    for company_id, lat, lon, nace in qs.values_list("company_id", "latitude", "longitude", "company__nace__code"):
+        if company_id in seen:
+            continue
+        seen.add(company_id)
+        out.append(engine.CompanySpec(id=company_id, nace_division=nace[:2], nace_class=nace.replace(".", ""),
+                                      lat=lat, lon=lon))
+    return out
+
+
+def matchable_streams():
+    return Stream.objects.filter(status=StreamStatus.ACTIVE)
+
+
+# --- Writing matches -----------------------------------------------------------------------------
+
+def _row(c: engine.MatchCandidate) -> tuple:
+    imp = c.impact
+    parts = {
+        "compatibility": round(c.parts.compatibility, 6), "distance": round(c.parts.distance, 6),
+        "volume_value": round(c.parts.volume_value, 6), "availability": round(c.parts.availability, 6),
+    }
+    impact = {
+        "quantity_yearly": imp.quantity_yearly, "unit": imp.unit, "diverted_t": imp.diverted_t,
+        "co2e_t": imp.co2e_t, "eur_provider": imp.eur_provider, "eur_receiver": imp.eur_receiver,
+        "transport_eur": imp.transport_eur, "assumptions": list(imp.assumptions),
+    }
+    return (
+        c.offer_id, c.need_id, c.source_company_id, c.target_company_id, c.prospective,
+        min(1.0, max(0.0, float(c.score))), parts, list(c.reasons), float(c.distance_km),
+        float(c.exchangeable_yearly), imp.unit, impact, float(imp.co2e_t), float(imp.eur_provider),
+        float(imp.eur_receiver), float(imp.diverted_t),
+    )
+
+
+def _copy_rows(table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> int:
+    """Bulk insert through PostgreSQL COPY (tens of thousands of rows per second); JSON as text."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    n = 0
+    for row in rows:
+        writer.writerow(
+            [("" if v is None else json.dumps(v) if isinstance(v, (dict, list)) else ("t" if v is True else "f" if v is False else v))
+             for v in row]
+        )
+        n += 1
+    buf.seek(0)
+    with connection.cursor() as cur:
+        cur.cursor.copy_expert(
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '')", buf
+        )
+    return n
+
+
+def write_candidates(run: MatchingRun, shard: int, candidates: list[engine.MatchCandidate]) -> int:
+    rows = [(run.pk, shard, *_row(c)) for c in candidates]
+    if connection.vendor == "postgresql":
+        return _copy_rows(MatchCandidate._meta.db_table, ("run_id", "shard", *MATCH_COLUMNS), rows)
+    objs = [MatchCandidate(run_id=r[0], shard=r[1], **dict(zip(MATCH_COLUMNS, r[2:], strict=True))) for r in rows]
+    MatchCandidate.objects.bulk_create(objs, batch_size=2000)
+    return len(objs)
+
+
+def _finalise_sql() -> tuple[str, str]:
+    """Two INSERT ... SELECT statements. Only identifiers from model metadata and module constants are
+    formatted in; every value (status, version, run id, top-K) is a bound parameter."""
+    cols = ", ".join(MATCH_COLUMNS)
+    now = "CURRENT_TIMESTAMP"
+    extra = "status, stream_changed, engine_version, run_id, created_at, updated_at"
+    declared = f"""
+        INSERT INTO {Match._meta.db_table} ({cols}, {extra})
+        SELECT {cols}, %s, false, %s, %s, {now}, {now} FROM (
+            SELECT c.*,
+              ROW_NUMBER() OVER (PARTITION BY offer_id ORDER BY score DESC, need_id) AS rn_offer,
+              ROW_NUMBER() OVER (PARTITION BY need_id ORDER BY score DESC, offer_id) AS rn_need
+            FROM {MatchCandidate._meta.db_table} c WHERE run_id = %s AND prospective = false
+        ) x WHERE rn_offer <= %s OR rn_need <= %s
+        ON CONFLICT DO NOTHING"""
+    prospective = f"""
+        INSERT INTO {Match._meta.db_table} ({cols}, {extra})
+        SELECT {cols}, %s, false, %s, %s, {now}, {now}
+        FROM {MatchCandidate._meta.db_table} WHERE run_id = %s AND prospective = true
+        ON CONFLICT DO NOTHING"""
+    return declared, prospective
+
+
+def _retire(stream_ids: Iterable[int] | None) -> dict[str, int]:
+    """Drop stale suggestions; flag matches a facilitator already works on instead of touching them."""
+    qs = Match.objects.all()
+    if stream_ids is not None:
+        ids = list(stream_ids)
+        qs = qs.filter(Q(offer_id__in=ids) | Q(need_id__in=ids))
+    deleted, _ = qs.filter(status=MatchStatus.SUGGESTED).delete()
+    return {"retired": deleted}
+
+
+def _flag_changed(stream_ids: list[int]) -> int:
+    return Match.objects.filter(
+        Q(offer_id__in=stream_ids) | Q(need_id__in=stream_ids), status__in=WORKING_STATUSES
+    ).update(stream_changed=True)
+
+
+# --- Runs ----------------------------------------------------------------------------------------
+
+def _heartbeat(run: MatchingRun, **fields) -> None:
+    fields["heartbeat_at"] = timezone.now()
+    MatchingRun.objects.filter(pk=run.pk).update(**fields)
+    for k, v in fields.items():
+        setattr(run, k, v)
+
+
+def matching_run_create(*, kind: str = RunKind.FULL, stream: Stream | None = None, requested_by=None,
+                        shards: int | None = None) -> MatchingRun:
+    """Record a queued run and dispatch its task after commit."""
+    from matching.tasks import matching_full_run_task, matching_run_for_stream_task
+
+    shards = shards or getattr(settings, "MATCHING_SHARDS", 2)
+    run = MatchingRun.objects.create(
+        kind=kind, stream=stream, requested_by=requested_by, shards_total=shards if kind == RunKind.FULL else 1,
+        engine_version=engine.ENGINE_VERSION,
+    )
+    if kind == RunKind.FULL:
+        transaction.on_commit(lambda: matching_full_run_task.delay(run.pk))
+    else:
+        transaction.on_commit(lambda: matching_run_for_stream_task.delay(run.pk))
+    return run
+
+
+def matching_run_claim(run_id: int) -> MatchingRun | None:
+    """Take a queued run; None if another worker has it or it is finished (idempotent delivery)."""
+    now = timezone.now()
+    claimed = MatchingRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).update(
+        status=RunStatus.RUNNING, started_at=now, heartbeat_at=now, attempts=F("attempts") + 1
+    )
+    return MatchingRun.objects.get(pk=run_id) if claimed == 1 else None
+
+
+def matching_run_mark_failed(*, run_id: int, error: str) -> None:
+    MatchingRun.objects.filter(pk=run_id).exclude(status=RunStatus.DONE).update(
+        status=RunStatus.FAILED, error=error[:5000], finished_at=timezone.now()
+    )
+
+
+def matching_run_shard(*, run: MatchingRun, shard: int, progress: Callable[[str, float], None] | None = None) -> int:
+    """Rank the offers of one shard against every need; write candidates to the staging table.
+
+    Idempotent: the shard's earlier staging rows are replaced, and it counts as done only once.
+    Returns the number of staged candidates."""
+    n = run.shards_total
+    t0 = time.perf_counter()
+    specs = load_specs(matchable_streams())
+    companies = load_companies()
+    t_load = time.perf_counter() - t0
+    offers = [s for s in specs if s.direction == Direction.OFFER and s.id % n == shard]
+    needs = [s for s in specs if s.direction == Direction.NEED]
+    t1 = time.perf_counter()
+    candidates = engine.rank_candidates(
+        offers, needs, config=engine_config(), rules=engine_rules(), companies=companies,
+        priors=engine_priors(), as_of=timezone.now().date(),
+    )
+    # Prospective companies for a need are computed by the shard that owns the need.
+    candidates = [c for c in candidates if not (c.offer_id is None and c.need_id is not None and c.need_id % n != shard)]
+    t_rank = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    with transaction.atomic():
+        MatchCandidate.objects.filter(run=run, shard=shard).delete()
+        staged = write_candidates(run, shard, candidates)
+    t_write = time.perf_counter() - t2
+    timings = {f"shard{shard}": {"load": round(t_load, 3), "rank": round(t_rank, 3), "stage": round(t_write, 3),
+                                 "offers": len(offers), "needs": len(needs), "staged": staged}}
+    with transaction.atomic():
+        locked = MatchingRun.objects.select_for_update().get(pk=run.pk)
+        key = f"shard{shard}"
+        if key not in locked.timings:
+            locked.timings = {**locked.timings, **timings}
+            locked.shards_done += 1
+            locked.progress = min(0.95, locked.shards_done / max(1, locked.shards_total) * 0.9)
+            locked.heartbeat_at = timezone.now()
+            locked.message = f"{locked.shards_done}/{locked.shards_total} shards ranked"
+            locked.save(update_fields=["timings", "shards_done", "progress", "heartbeat_at", "message"])
+        done = locked.shards_done >= locked.shards_total
+    if progress:
+        progress(f"shard {shard + 1}/{n}", locked.progress)
+    return staged if not done else -staged - 1
+
+
+def matching_run_finalise(*, run: MatchingRun) -> MatchingRun:
+    """Keep the top candidates per offer and per need and swap them into Match atomically."""
+    t0 = time.perf_counter()
+    k = engine_config().top_k
+    declared_sql, prospective_sql = _finalise_sql()
+    with transaction.atomic():
+        run = MatchingRun.objects.select_for_update().get(pk=run.pk)
+        if run.status != RunStatus.RUNNING:
+            return run
+        retired = _retire(None)["retired"]
+        params = [str(MatchStatus.SUGGESTED), engine.ENGINE_VERSION, run.pk, run.pk]
+        with connection.cursor() as cur:
+            cur.execute(declared_sql, [*params, k, k])
+            cur.execute(prospective_sql, params)
+        MatchCandidate.objects.filter(run=run).delete()
+        counts = {
+            "streams": matchable_streams().count(),
+            "matches": Match.objects.filter(run=run).count(),
+            "prospective": Match.objects.filter(run=run, prospective=True).count(),
+            "retired": retired,
+        }
+        run.counts = counts
+        run.timings = {**run.timings, "finalise": round(time.perf_counter() - t0, 3)}
+        run.status = RunStatus.DONE
+        run.progress = 1.0
+        run.message = f"{counts['matches']} matches"
+        run.finished_at = timezone.now()
+        run.heartbeat_at = run.finished_at
+        run.save()
+    return run
+
+
+def matching_run_full(*, run: MatchingRun, progress: Callable[[str, float], None] | None = None) -> MatchingRun:
+    """Run every shard in this process, then finalise (the command and eager mode use this)."""
+    for shard in range(run.shards_total):
+        matching_run_shard(run=run, shard=shard, progress=progress)
+    return matching_run_finalise(run=run)
+
+
+# --- One stream ----------------------------------------------------------------------------------
+
+def _counterpart_filter(spec: engine.StreamSpec, rules: tuple[engine.SubstitutionRule, ...]) -> Q:
+    """Streams sharing a blocking key with `spec` (same rules as engine/candidates.py)."""
+    lineage = (spec.category, *spec.category_ancestors)
+    cat = Q()
+    if spec.direction == Direction.OFFER:
+        cat |= Q(category__code__in=lineage) | Q(category__code__startswith=f"{spec.category}.")
+        for r in rules:
+            if r.offer_category in lineage:
+                cat |= Q(category__code=r.need_category) | Q(category__code__startswith=f"{r.need_category}.")
+    else:
+        cat |= Q(category__code__in=lineage) | Q(category__code__startswith=f"{spec.category}.")
+        for r in rules:
+            if r.need_category in lineage:
+                cat |= Q(category__code=r.offer_category) | Q(category__code__startswith=f"{r.offer_category}.")
+    chapters = {c[:2] for c in spec.ewc_codes}
+    for ch in chapters:
+        cat |= Q(ewc_codes__code__startswith=ch)
+    other = Direction.NEED if spec.direction == Direction.OFFER else Direction.OFFER
+    return Q(direction=other, kind=spec.kind) & cat
+
+
+def _bbox(lat: float, lon: float, km: float, prefix: str = "") -> Q:
+    """A latitude/longitude box that contains the circle of `km` around a point (a cheap prefilter;
+    the engine applies the exact great-circle radius)."""
+    dlat = km / 110.5
+    dlon = min(180.0, km / max(1e-6, 111.3 * math.cos(math.radians(min(89.0, abs(lat) + dlat)))))
+    return Q(**{
+        f"{prefix}latitude__gte": lat - dlat, f"{prefix}latitude__lte": lat + dlat,
+        f"{prefix}longitude__gte": lon - dlon, f"{prefix}longitude__lte": lon + dlon,
+    })
+
+
+def _search_radius(spec: engine.StreamSpec, config: engine.EngineConfig) -> float:
+    radii = [config.radius_for(vc) for vc in {spec.value_class, "high", "medium", "bulk_low", "water",
+                                                "heat", "steam", "energy_transportable", "local_service"}
+             if vc is not None]
+    own = spec.max_km or 0.0
+    longest = Stream.objects.filter(status=StreamStatus.ACTIVE).aggregate(m=Max("max_transport_km"))["m"] or 0.0
+    return max(own, min(max(radii), 2000.0), longest) if spec.max_km is None else max(own, 0.1)
+
+
+@transaction.atomic
+def matching_run_for_stream(*, stream: Stream, run: MatchingRun | None = None) -> dict[str, int]:
+    """Match one new or changed stream now: retire its stale suggestions (flagging matches in work),
+    rank it against its plausible counterparts, and write its top candidates."""
+    stream_ids = [stream.pk]
+    Stream.objects.select_for_update().filter(pk=stream.pk).first()
+    result = _retire(stream_ids)
+    flagged = _flag_changed(stream_ids)
+    counts = {"retired": result["retired"], "flagged": flagged, "matches": 0}
+    if stream.status != StreamStatus.ACTIVE:
+        return counts
+    spec_list = load_specs(Stream.objects.filter(pk=stream.pk))
+    if not spec_list:
+        return counts
+    spec = spec_list[0]
+    config, rules = engine_config(), engine_rules()
+    radius = _search_radius(spec, config)
+    qs = matchable_streams().filter(
+        _counterpart_filter(spec, rules) & _bbox(spec.lat, spec.lon, radius, prefix="site__")
+    ).exclude(company_id=stream.company_id)
+    counterparts = load_specs(qs.distinct())
+    companies = load_companies(_bbox(spec.lat, spec.lon, radius))
+    candidates = engine.match_one(
+        spec, counterparts, config=config, rules=rules, companies=companies, priors=engine_priors(),
+        as_of=timezone.now().date(),
+    )
+    objs = [
+        Match(**dict(zip(MATCH_COLUMNS, _row(c), strict=True)), status=MatchStatus.SUGGESTED,
+              engine_version=engine.ENGINE_VERSION, run=run)
+        for c in candidates
+    ]
+    Match.objects.bulk_create(objs, ignore_conflicts=True)
+    counts["matches"] = len(objs)
+    counts["counterparts"] = len(counterparts)
+    return counts
+
+
+def matching_run_stream_job(*, run: MatchingRun) -> MatchingRun:
+    """The body of a one-stream run: match it and close the run row."""
+    t0 = time.perf_counter()
+    stream = Stream.objects.filter(pk=run.stream_id).first()
+    counts = matching_run_for_stream(stream=stream, run=run) if stream else {"missing": 1}
+    MatchingRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.DONE, progress=1.0, counts=counts, finished_at=timezone.now(),
+        heartbeat_at=timezone.now(), timings={"total": round(time.perf_counter() - t0, 4)},
+        message=f"{counts.get('matches', 0)} matches",
+    )
+    run.refresh_from_db()
+    return run
+

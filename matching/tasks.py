@@ -1,0 +1,64 @@
+"""Celery tasks: thin wrappers that take ids, claim the run row, and call one service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from matching.choices import RunStatus
+
+
+@shared_task(bind=True, max_retries=3, default_retry_delay=30, acks_late=True)
+def matching_full_run_task(self, run_id: int) -> None:
+    """Claim a full run and fan out its shards; the last shard to finish enqueues the finalise step."""
+    from matching.services import matching_run_claim
+
+    run = matching_run_claim(run_id)
+    if run is None:
+        return
+    for shard in range(run.shards_total):
+        matching_shard_task.delay(run.pk, shard)
+
+
+@shared_task(bind=True, max_retries=3, default_retry_delay=10, acks_late=True)
+def matching_shard_task(self, run_id: int, shard: int) -> None:
+    from matching.models import MatchingRun
+    from matching.services import matching_run_mark_failed, matching_run_shard
+
+    run = MatchingRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).first()
+    if run is None:
+        return
+    try:
+        staged = matching_run_shard(run=run, shard=shard)
+    except Exception as exc:
+        if self.request.retries >= self.max_retries:
+            matching_run_mark_failed(run_id=run_id, error=f"shard {shard}: {exc!r}")
+            raise
+        raise self.retry(exc=exc) from exc
+    if staged < 0:  # this shard completed the set
+        matching_finalise_task.delay(run_id)
+
+
+@shared_task(bind=True, max_retries=3, default_retry_delay=10, acks_late=True)
+def matching_finalise_task(self, run_id: int) -> None:
+    from matching.models import MatchingRun
+    from matching.services import matching_run_finalise
+
+    run = MatchingRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).first()
+    if run is None:
+        return
+    matching_run_finalise(run=run)
+
+
+@shared_task(bind=True, max_retries=3, default_retry_delay=5, acks_late=True)
+def matching_run_for_stream_task(self, run_id: int) -> None:
+    """Match one new or changed stream (dispatched on commit by stream services)."""
+    from matching.services import matching_run_claim, matching_run_mark_failed, matching_run_stream_job
+
+    run = matching_run_claim(run_id)
+    if run is None:
+        return
+    try:
+        matching_run_stream_job(run=run)
+    except Exception as exc:
+        matching_run_mark_failed(run_id=run_id, error=repr(exc))
+        raise

@@ -1,0 +1,82 @@
+"""The matching adapter against the database: specs, full runs with shards, one-stream runs."""
+
+import pytest
+
+from matching.choices import MatchStatus, RunKind, RunStatus
+from matching.models import Match, MatchCandidate, MatchingRun
+from matching.services import load_specs, matching_run_for_stream, matching_run_full
+from streams.models import Stream
+from tests.factories import StreamFactory, leaf_category
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def whey_pair(company_a, company_b):
+    whey = leaf_category(code="MAT.FOOD.WHEY") if _exists("MAT.FOOD.WHEY") else leaf_category("material")
+    offer = StreamFactory(site=company_a.sites.first(), direction="offer", category=whey, title="Whey",
+                          quantity=500, unit="t")
+    need = StreamFactory(site=company_b.sites.first(), direction="need", category=whey, title="Whey wanted",
+                         quantity=300, unit="t")
+    return offer, need
+
+
+def _exists(code):
+    from streams.models import ResourceCategory
+
+    return ResourceCategory.objects.filter(code=code).exists()
+
+
+def _full_run(shards=2):
+    run = MatchingRun.objects.create(kind=RunKind.FULL, shards_total=shards, status=RunStatus.RUNNING)
+    return matching_run_full(run=run)
+
+
+def test_specs_carry_base_unit_prices_and_locations(whey_pair):
+    offer, _ = whey_pair
+    Stream.objects.filter(pk=offer.pk).update(unit="kg", price_eur_per_unit=0.02)
+    spec = next(s for s in load_specs(Stream.objects.all()) if s.id == offer.pk)
+    assert spec.price_eur_per_unit == pytest.approx(20.0)
+    assert spec.lat == pytest.approx(55.705)
+    assert spec.nace_division == "10"
+
+
+def test_a_full_run_writes_the_pair_once_and_a_rerun_does_not_duplicate(whey_pair):
+    offer, need = whey_pair
+    run = _full_run()
+    assert run.status == RunStatus.DONE
+    assert Match.objects.filter(offer=offer, need=need).count() == 1
+    assert MatchCandidate.objects.count() == 0
+    first = set(Match.objects.values_list("offer_id", "need_id", "target_company_id", "score"))
+    _full_run(shards=3)
+    assert set(Match.objects.values_list("offer_id", "need_id", "target_company_id", "score")) == first
+    m = Match.objects.get(offer=offer, need=need)
+    assert 0 < m.score <= 1
+    assert set(m.parts) == {"compatibility", "distance", "volume_value", "availability"}
+    assert m.reasons
+    assert m.exchangeable_yearly == pytest.approx(300.0)
+
+
+def test_one_stream_run_matches_a_new_need(whey_pair):
+    offer, need = whey_pair
+    counts = matching_run_for_stream(stream=need)
+    assert counts["matches"] >= 1
+    assert Match.objects.filter(offer=offer, need=need, status=MatchStatus.SUGGESTED).exists()
+
+
+def test_closing_a_stream_retires_suggestions_but_flags_matches_in_work(whey_pair, company_a):
+    offer, need = whey_pair
+    _full_run()
+    m = Match.objects.get(offer=offer, need=need)
+    m.status = MatchStatus.UNDER_REVIEW
+    m.save()
+    other_need = StreamFactory(site=need.site, direction="need", category=need.category, title="More whey")
+    matching_run_for_stream(stream=other_need)
+    assert Match.objects.filter(need=other_need).exists()
+    offer.status = "closed"
+    offer.save()
+    matching_run_for_stream(stream=offer)
+    assert not Match.objects.filter(offer=offer, status=MatchStatus.SUGGESTED).exists()
+    m.refresh_from_db()
+    assert m.status == MatchStatus.UNDER_REVIEW
+    assert m.stream_changed is True
