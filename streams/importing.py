@@ -41,9 +41,9 @@ from companies.models import Company, Region, Site
 from companies.permissions import can_edit_company
 from companies.reference import nearest_region, normalise_nace_input, resolve_nace
 from companies.services import company_create, company_update, site_create, site_update
+from matching.hooks import defer_matching
 from streams.choices import Direction, DisposalRoute, Period, StreamKind, Visibility
 from streams.models import EwcCode, ResourceCategory, Stream
-from matching.hooks import defer_matching
 from streams.services import normalise_ewc, resolve_category, resolve_ewc_codes, stream_create, stream_update
 from streams.units import BASE_UNIT, UNITS, unit_fits_kind
 
@@ -1074,7 +1074,7 @@ def apply_plan(plan: ImportPlan, *, actor, entered_by_facilitator: bool = False,
             site = sites.get((p.company_ref, p.site_name))
             try:
                 if p.action == CREATE:
-                    stream = stream_create(company=company, actor=actor, site=site, ewc_codes=p.ewc,
+                    stream_create(company=company, actor=actor, site=site, ewc_codes=p.ewc,
                                            entered_by_facilitator=entered_by_facilitator, **p.fields)
                 elif p.action == UPDATE:
                     moved = site if site is not None and site.pk != p.stream.site_id else None

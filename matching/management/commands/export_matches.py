@@ -1,5 +1,6 @@
 """Write every match to standard output, one line per match (CSV or JSON lines)."""
 
+import contextlib
 import csv
 import json
 
@@ -41,10 +42,8 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=("csv", "jsonl"), default="jsonl")
 
     def handle(self, *args, format="jsonl", **options):
-        try:
+        with contextlib.suppress(BrokenPipeError):  # the reader (e.g. `head`) has seen enough
             self._write(format)
-        except BrokenPipeError:  # the reader (e.g. `head`) has seen enough
-            pass
 
     def _write(self, format):
         out = self.stdout._out
