@@ -171,3 +171,34 @@ class MatchCandidate(models.Model):
 
     def __str__(self) -> str:
         return f"candidate {self.offer_id}->{self.need_id} ({self.score:.2f})"
+
+
+class RealisedExchange(models.Model):
+    """An implemented exchange as recorded by a facilitator: when it started and the real yearly
+    quantities, which feed the realised impact on dashboards and company reports."""
+
+    match = models.OneToOneField(Match, on_delete=models.CASCADE, related_name="realised")
+    started_on = models.DateField(_("started on"))
+    quantity_yearly = models.FloatField(_("real quantity per year"))
+    unit = models.CharField(max_length=8)
+    co2e_t = models.FloatField(_("t CO2e avoided per year"), default=0)
+    diverted_t = models.FloatField(_("t diverted from landfill or incineration per year"), default=0)
+    eur_provider = models.FloatField(_("EUR per year, provider"), default=0)
+    eur_receiver = models.FloatField(_("EUR per year, receiver"), default=0)
+    water_m3 = models.FloatField(_("m3 water per year"), default=0)
+    energy_mwh = models.FloatField(_("MWh per year"), default=0)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("-started_on", "pk")
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity_yearly__gt=0), name="realised_quantity_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.match} since {self.started_on}"
