@@ -285,9 +285,9 @@ def matching_run_shard(*, run: MatchingRun, shard: int, progress: Callable[[str,
     candidates = engine.rank_candidates(
         offers, needs, config=engine_config(), rules=engine_rules(), companies=companies,
         priors=engine_priors(), as_of=timezone.now().date(),
+        # Every shard sees all needs; the first one alone suggests prospective providers for them.
+        prospective_for=("offer", "need") if shard == 0 else ("offer",),
     )
-    # Prospective companies for a need are computed by the shard that owns the need.
-    candidates = [c for c in candidates if not (c.offer_id is None and c.need_id is not None and c.need_id % n != shard)]
     t_rank = time.perf_counter() - t1
     t2 = time.perf_counter()
     with transaction.atomic():

@@ -62,3 +62,15 @@ def matching_run_for_stream_task(self, run_id: int) -> None:
     except Exception as exc:
         matching_run_mark_failed(run_id=run_id, error=repr(exc))
         raise
+
+
+@shared_task(acks_late=True)
+def matching_periodic_full_run_task() -> None:
+    """Beat entry point: record a full run and fan it out (see CELERY_BEAT_SCHEDULE in settings)."""
+    from django.db import transaction
+
+    from matching.choices import RunKind
+    from matching.services import matching_run_create
+
+    with transaction.atomic():
+        matching_run_create(kind=RunKind.FULL)

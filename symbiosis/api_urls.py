@@ -3,6 +3,7 @@
 from rest_framework.routers import DefaultRouter
 
 from companies.api.views import CompanyViewSet, NaceCodeViewSet, RegionViewSet, SiteViewSet
+from matching.api.views import MatchingRunViewSet, MatchViewSet
 from streams.api.views import EwcCodeViewSet, ResourceCategoryViewSet, StreamViewSet
 
 router = DefaultRouter()
@@ -14,5 +15,7 @@ router.register("nace-codes", NaceCodeViewSet, basename="nace-code")
 router.register("ewc-codes", EwcCodeViewSet, basename="ewc-code")
 router.register("categories", ResourceCategoryViewSet, basename="category")
 router.register("streams", StreamViewSet, basename="stream")
+router.register("matches", MatchViewSet, basename="match")
+router.register("matching-runs", MatchingRunViewSet, basename="matching-run")
 
 urlpatterns = router.urls

@@ -7,6 +7,7 @@ REDIS_URL (PostgreSQL, Redis cache and broker, real Celery workers).
 
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from symbiosis.env import env, envbool, envint, envlist, envstr
@@ -110,6 +111,16 @@ CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 # Must stay above the hard time limit, or Redis redelivers a job that is still running.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
 
+# The periodic full matching run sweeps every stream (new and changed streams are matched at once
+# on commit); shards let several workers share it.
+MATCHING_SHARDS = envint("MATCHING_SHARDS", 4)
+CELERY_BEAT_SCHEDULE = {
+    "matching-full-run": {
+        "task": "matching.tasks.matching_periodic_full_run_task",
+        "schedule": crontab(minute=15, hour=envint("MATCHING_FULL_RUN_HOUR", 2)),
+    },
+}
+
 # --- Auth -----------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -192,7 +203,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "DirectionEnum": "streams.choices.Direction",
+        "StreamKindEnum": "streams.choices.StreamKind",
+        "StreamStatusEnum": "streams.choices.StreamStatus",
+        "MatchStatusEnum": "matching.choices.MatchStatus",
+        "RunStatusEnum": "matching.choices.RunStatus",
+        "RunKindEnum": "matching.choices.RunKind",
+    },
 }
 
 # --- Logging ------------------------------------------------------------------------------------

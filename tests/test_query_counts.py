@@ -16,6 +16,8 @@ LISTS = [
     "/api/v1/nace-codes/?page_size=200",
     "/api/v1/ewc-codes/?page_size=200",
     "/api/v1/categories/?page_size=200",
+    "/api/v1/matches/",
+    "/api/v1/matching-runs/",
 ]
 
 

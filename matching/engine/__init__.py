@@ -80,4 +80,6 @@ def score_pair(
     if ps is None:
         return None
     compat = cache.get(Profile.of(offer), Profile.of(need))
-    return make_candidate(offer, need, ps, compat=compat, factors=factors or load_impact_factors(), config=config)
+    return make_candidate(
+        offer, need, ps, compat=compat, factors=factors or load_impact_factors(), config=config
+    )

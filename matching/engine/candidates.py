@@ -32,12 +32,13 @@ from .tables import StreamTable, uniq_inverse
 from .types import StreamSpec, SubstitutionRule
 
 
-
 def is_valid(s: StreamSpec, as_of: date | None) -> bool:
     """A stream takes part if ``as_of`` is None or lies within its validity dates."""
     if as_of is None:
         return True
-    return (s.valid_from is None or s.valid_from <= as_of) and (s.valid_until is None or as_of <= s.valid_until)
+    return (s.valid_from is None or s.valid_from <= as_of) and (
+        s.valid_until is None or as_of <= s.valid_until
+    )
 
 
 class _RuleLookup:
@@ -95,9 +96,14 @@ def need_keys(p: Profile, rl: _RuleLookup) -> set[tuple]:
 
 
 class _Blocks:
-    """Members of each blocking key for one side, with lazily built KD-trees."""
+    """Members of each blocking key for one side, split into radius groups, with lazily built KD-trees.
 
-    def __init__(self, table: StreamTable, keys_of):
+    A pair's radius is the smaller stream max_km given, else the offer's class radius. Splitting a
+    block's members into those that set their own max_km and (for offers) by value class keeps the
+    radius bound of a search tight: one need with a 200 km limit must not widen the search of every
+    heat offer in its block."""
+
+    def __init__(self, table: StreamTable, keys_of, by_class: bool):
         per_key: dict[tuple, list[int]] = {}
         profile_keys = [keys_of(p) for p in table.profiles]
         members_by_profile: dict[int, list[int]] = {}
@@ -109,30 +115,40 @@ class _Blocks:
         self.table = table
         self.members = {k: np.asarray(sorted(v), dtype=np.int64) for k, v in per_key.items()}
         self.profile_keys = profile_keys
+        self.by_class = by_class
+        self._groups: dict[tuple, list[tuple[tuple, np.ndarray, float]]] = {}
         self._trees: dict[tuple, cKDTree] = {}
-        self._max_own_km: dict[tuple, float] = {}
 
-    def tree(self, key: tuple) -> cKDTree:
-        t = self._trees.get(key)
+    def groups(self, key: tuple) -> list[tuple[tuple, np.ndarray, float]]:
+        """[(group label, member indices, largest radius a member can bring)] for a key.
+
+        Groups: members with their own max_km (bound = the largest of them), and the others (bound =
+        their class radius, split by class when ``by_class``; 0 otherwise, meaning "the anchor's")."""
+        hit = self._groups.get(key)
+        if hit is None:
+            idx = self.members[key]
+            own = self.table.max_km[idx]
+            has = ~np.isnan(own)
+            hit = []
+            if has.any():
+                hit.append((("own",), idx[has], float(own[has].max())))
+            rest = idx[~has]
+            if len(rest):
+                if self.by_class:
+                    radius = self.table.class_radius[rest]
+                    for r in sorted(set(radius.tolist())):
+                        hit.append((("class", r), rest[radius == r], float(r)))
+                else:
+                    hit.append((("rest",), rest, 0.0))
+            self._groups[key] = hit
+        return hit
+
+    def tree(self, key: tuple, label: tuple, members: np.ndarray) -> cKDTree:
+        t = self._trees.get((key, label))
         if t is None:
-            t = cKDTree(self.table.xyz[self.members[key]])
-            self._trees[key] = t
+            t = cKDTree(self.table.xyz[members])
+            self._trees[(key, label)] = t
         return t
-
-    def max_own_km(self, key: tuple) -> float:
-        """Largest max_km any member sets (0 if none): it can widen a pair's radius."""
-        v = self._max_own_km.get(key)
-        if v is None:
-            mk = self.table.max_km[self.members[key]]
-            v = float(np.nanmax(mk)) if np.any(~np.isnan(mk)) else 0.0
-            self._max_own_km[key] = v
-        return v
-
-    def max_offer_bound(self, key: tuple) -> float:
-        """Largest radius an offer member can bring: its own max_km, else its class radius."""
-        idx = self.members[key]
-        own = self.table.max_km[idx]
-        return float(np.max(np.where(np.isnan(own), self.table.class_radius[idx], own)))
 
 
 class CandidateIndex:
@@ -174,8 +190,8 @@ class CandidateIndex:
         self.needs = StreamTable(needs, self.config)
         self.cache = CompatCache(self.rules, self.config)
         self._rl = _RuleLookup(self.rules)
-        self.offer_blocks = _Blocks(self.offers, lambda p: offer_keys(p, self._rl))
-        self.need_blocks = _Blocks(self.needs, lambda p: need_keys(p, self._rl))
+        self.offer_blocks = _Blocks(self.offers, lambda p: offer_keys(p, self._rl), by_class=True)
+        self.need_blocks = _Blocks(self.needs, lambda p: need_keys(p, self._rl), by_class=False)
         self.companies = CompanyIndex(sorted(companies, key=lambda c: c.id), self.config)
 
     # --- compatibility of many pairs ---------------------------------------------------------
@@ -197,9 +213,21 @@ class CandidateIndex:
         """Build every KD-tree now (``match_one`` then never pays for a lazy build)."""
         for blocks in (self.offer_blocks, self.need_blocks):
             for key in blocks.members:
-                blocks.tree(key)
+                for label, members, _bound in blocks.groups(key):
+                    blocks.tree(key, label, members)
         for si in range(len(self.companies.sectors)):
             self.companies.tree(si)
+
+    def declared_pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """(offer rows, need rows) of every pair that can be in the top K of its offer or of its need.
+
+        Kept for callers of the first engine version (which listed all pairs within the radius); the
+        search now scores while it looks, so prefer ``rank_index(index, stats=..., clock=...)``, which
+        also reports the time per phase."""
+        from .search import run_search
+
+        sc = run_search(self, self.batch_tasks(), self.offers, self.needs)
+        return sc["oi"], sc["ni"]
 
     # --- search tasks -----------------------------------------------------------------------
     def _level(self, key: tuple) -> float:
@@ -210,37 +238,37 @@ class CandidateIndex:
         ob, nb = self.offer_blocks, self.need_blocks
         by_level: dict[float, list[_Task]] = {}
         for key in sorted(set(ob.members) & set(nb.members), key=repr):
-            om, nm = ob.members[key], nb.members[key]
             level = self._level(key)
-            own_o = self.offers.max_km[om]
-            r_o = np.where(np.isnan(own_o), np.maximum(self.offers.class_radius[om], nb.max_own_km(key)), own_o)
-            own_n = self.needs.max_km[nm]
-            r_n = np.where(np.isnan(own_n), ob.max_offer_bound(key), own_n)
-            by_level.setdefault(level, []).extend(
-                [_Task(om, nm, nb.tree(key), r_o, "o"), _Task(nm, om, ob.tree(key), r_n, "n")]
-            )
+            tasks = by_level.setdefault(level, [])
+            om, nm = ob.members[key], nb.members[key]
+            tasks += self._tasks_for(om, self.offers, "o", key)
+            tasks += self._tasks_for(nm, self.needs, "n", key)
         return sorted(by_level.items(), key=lambda kv: -kv[0])
 
-    def stream_tasks(self, stream: StreamSpec) -> list[tuple[float, list[_Task]]]:
-        """Tasks for one stream (anchor row 0 of a one-row table) against the index."""
+    def _tasks_for(self, anchors: np.ndarray, table: StreamTable, side: str, key: tuple) -> list[_Task]:
+        """Tasks of ``anchors`` (rows of ``table``, all on ``side``) against each counterpart group of
+        ``key``, with the tightest radius bound per anchor: the anchor's own max_km if it sets one,
+        else what the group allows (see ``_Blocks.groups``)."""
+        blocks = self.need_blocks if side == "o" else self.offer_blocks
+        own = table.max_km[anchors]
+        tasks = []
+        for label, members, bound in blocks.groups(key):
+            # An offer anchor: needs with their own max_km bring that limit, the others the offer's class
+            # radius. A need anchor: offers bring their own limit or their class radius (= the group's).
+            other = table.class_radius[anchors] if side == "o" and label[0] != "own" else bound
+            rmax = np.where(np.isnan(own), other, own).astype(np.float64)
+            tasks.append(_Task(anchors, members, blocks.tree(key, label, members), rmax, side))
+        return tasks
+
+    def stream_tasks(self, stream: StreamSpec, table: StreamTable) -> list[tuple[float, list[_Task]]]:
+        """Tasks for one stream (row 0 of the one-row ``table``) against the index."""
         p = Profile.of(stream)
+        keys = offer_keys(p, self._rl) if stream.direction == "offer" else need_keys(p, self._rl)
+        blocks = self.need_blocks if stream.direction == "offer" else self.offer_blocks
+        side = "o" if stream.direction == "offer" else "n"
         anchor = np.zeros(1, dtype=np.int64)
         by_level: dict[float, list[_Task]] = {}
-        if stream.direction == "offer":
-            keys, blocks, side = offer_keys(p, self._rl), self.need_blocks, "o"
-        else:
-            keys, blocks, side = need_keys(p, self._rl), self.offer_blocks, "n"
         for key in sorted(keys, key=repr):
-            members = blocks.members.get(key)
-            if members is None:
-                continue
-            if stream.max_km is not None:
-                r = float(stream.max_km)
-            elif side == "o":
-                r = max(self.config.radius_for(stream.value_class), blocks.max_own_km(key))
-            else:
-                r = blocks.max_offer_bound(key)
-            by_level.setdefault(self._level(key), []).append(
-                _Task(anchor, members, blocks.tree(key), np.asarray([r]), side)
-            )
+            if key in blocks.members:
+                by_level.setdefault(self._level(key), []).extend(self._tasks_for(anchor, table, side, key))
         return sorted(by_level.items(), key=lambda kv: -kv[0])

@@ -124,7 +124,9 @@ def rule_evidence(o: Profile, n: Profile, rules: tuple[SubstitutionRule, ...]):
     return float(best.factor), f"{note} (factor {best.factor:g}{source})", best
 
 
-def profile_compat(o: Profile, n: Profile, rules: tuple[SubstitutionRule, ...], config: EngineConfig) -> CompatResult:
+def profile_compat(
+    o: Profile, n: Profile, rules: tuple[SubstitutionRule, ...], config: EngineConfig
+) -> CompatResult:
     """Base compatibility of an offer profile with a need profile: the best evidence, reasons sorted by
     strength (strongest first)."""
     evidence = []
@@ -169,8 +171,18 @@ def nace_excluded(patterns: frozenset[str], division: str, nace_class: str) -> b
     return any(code.startswith(p.replace(".", "")) for p in patterns if p)
 
 
-def excluded(a_company: int, a_excl: frozenset[int], a_nace_excl: frozenset[str], a_div: str, a_class: str,
-             b_company: int, b_excl: frozenset[int], b_nace_excl: frozenset[str], b_div: str, b_class: str) -> bool:
+def excluded(
+    a_company: int,
+    a_excl: frozenset[int],
+    a_nace_excl: frozenset[str],
+    a_div: str,
+    a_class: str,
+    b_company: int,
+    b_excl: frozenset[int],
+    b_nace_excl: frozenset[str],
+    b_div: str,
+    b_class: str,
+) -> bool:
     """Same company, or either side excludes the other by company id or NACE code."""
     if a_company == b_company:
         return True
@@ -181,16 +193,31 @@ def excluded(a_company: int, a_excl: frozenset[int], a_nace_excl: frozenset[str]
 
 def streams_excluded(offer: StreamSpec, need: StreamSpec) -> bool:
     return excluded(
-        offer.company_id, offer.excluded_company_ids, offer.excluded_nace, offer.nace_division, offer.nace_class,
-        need.company_id, need.excluded_company_ids, need.excluded_nace, need.nace_division, need.nace_class,
+        offer.company_id,
+        offer.excluded_company_ids,
+        offer.excluded_nace,
+        offer.nace_division,
+        offer.nace_class,
+        need.company_id,
+        need.excluded_company_ids,
+        need.excluded_nace,
+        need.nace_division,
+        need.nace_class,
     )
 
 
 def stream_company_excluded(stream: StreamSpec, company: CompanySpec) -> bool:
     return excluded(
-        stream.company_id, stream.excluded_company_ids, stream.excluded_nace, stream.nace_division,
-        stream.nace_class, company.id, company.excluded_company_ids, company.excluded_nace,
-        company.nace_division, company.nace_class,
+        stream.company_id,
+        stream.excluded_company_ids,
+        stream.excluded_nace,
+        stream.nace_division,
+        stream.nace_class,
+        company.id,
+        company.excluded_company_ids,
+        company.excluded_nace,
+        company.nace_division,
+        company.nace_class,
     )
 
 
@@ -208,21 +235,29 @@ def constraint_factor(offer: StreamSpec, need: StreamSpec, config: EngineConfig)
     if need.temperature_c is not None:
         if offer.temperature_c is None:
             factor *= config.unknown_constraint_factor
-            reasons.append(f"the need requires at least {need.temperature_c:g} °C; supply temperature not given")
+            reasons.append(
+                f"the need requires at least {need.temperature_c:g} °C; supply temperature not given"
+            )
         elif offer.temperature_c < need.temperature_c:
-            return 0.0, (f"supply {offer.temperature_c:g} °C is below the required {need.temperature_c:g} °C",)
+            return 0.0, (
+                f"supply {offer.temperature_c:g} °C is below the required {need.temperature_c:g} °C",
+            )
         else:
             reasons.append(f"supply {offer.temperature_c:g} °C meets the required {need.temperature_c:g} °C")
     if need.water_quality is not None:
         if offer.water_quality is None:
             factor *= config.unknown_constraint_factor
-            reasons.append(f"the need requires water quality class {need.water_quality}; offer's class not given")
+            reasons.append(
+                f"the need requires water quality class {need.water_quality}; offer's class not given"
+            )
         elif offer.water_quality < need.water_quality:
             return 0.0, (
                 f"water quality class {offer.water_quality} is below the required {need.water_quality}",
             )
         else:
-            reasons.append(f"water quality class {offer.water_quality} meets the required {need.water_quality}")
+            reasons.append(
+                f"water quality class {offer.water_quality} meets the required {need.water_quality}"
+            )
     ff = config.form_factor(offer.form, need.form)
     if ff <= 0.0:
         return 0.0, (f"form {offer.form} cannot serve a need for {need.form}",)
@@ -232,7 +267,9 @@ def constraint_factor(offer: StreamSpec, need: StreamSpec, config: EngineConfig)
             reasons.append(f"the need asks for {need.form} material; the offer's form is not given")
         else:
             note = FORM_NOTES.get(f"{offer.form}->{need.form}") or (
-                FORM_NOTES["mixed"] if offer.form == "mixed" else f"{offer.form} for a {need.form} need needs processing"
+                FORM_NOTES["mixed"]
+                if offer.form == "mixed"
+                else f"{offer.form} for a {need.form} need needs processing"
             )
             reasons.append(f"{note} (factor {ff:g})")
     return factor, tuple(reasons)

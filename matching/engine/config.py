@@ -38,9 +38,10 @@ DEFAULT_RADIUS_KM = _frozen(
         # issue #matching / DESIGN.md: "low-value bulk: about 100 km".
         "bulk_low": 100.0,
         # assumption: between bulk and valuable material.
-        "medium": 300.0,
-        # assumption: DESIGN.md "valuable material: hundreds" of km; 1000 km bounds it.
-        "high": 1000.0,
+        "medium": 250.0,
+        # assumption: DESIGN.md "valuable material: hundreds" of km. Beyond ~500 km a regional
+        # facilitator network rarely brokers an exchange, and longer trades are ordinary commerce.
+        "high": 500.0,
         # assumption: equipment sharing, logistics capacity and expertise are local services.
         "local_service": 50.0,
     }
@@ -126,8 +127,10 @@ class EngineConfig:
     # --- distance ---
     radius_km: tuple = DEFAULT_RADIUS_KM
     default_radius_km: float = 100.0  # assumption: unknown value class treated as bulk.
-    # distance part = 1 - (d / R) ** power: flat near the site, 0 at the radius. assumption.
-    distance_decay_power: float = 2.0
+    # distance part = 1 - (d / R) ** power, 0 at the radius. assumption: linear (power 1) like the
+    # transport cost itself, and easy to explain ("12 km of a 100 km radius: 0.88"); a power of 2 would
+    # make distance hardly matter in the first half of the radius.
+    distance_decay_power: float = 1.0
     earth_radius_km: float = 6371.0088  # IUGG mean Earth radius.
 
     # --- volume / value ---
@@ -150,13 +153,22 @@ class EngineConfig:
     top_k: int = 10  # per offer and per need (union kept).
     min_score: float = 0.05  # assumption: below this a facilitator would not look at it.
     score_decimals: int = 12  # scores are compared after rounding so tiny float noise cannot reorder.
+    # The exact top-K search (search.py) may look at every counterpart within the distance that could
+    # still qualify; in very dense blocks that is thousands per stream. With a cap, a stream looks at
+    # most at the nearest `max_scan_per_block` counterparts per block after its threshold is known, so a
+    # farther pair can be missed when more than that many qualify. None = always exact.
+    # assumption: 256 keeps the 1k/10k benchmark top-K identical to the all-pairs reference.
+    max_scan_per_block: int | None = 256
 
     # --- prospective matches ---
     prospective_penalty: float = 0.8  # assumption: ranks below a declared need of equal quality.
     prospective_top_k: int = 5  # per offer (receiving companies) and per need (providing companies).
     prospective_max_sectors: int = 8  # assumption: look at the 8 most likely NACE (division, class).
     min_prior: float = 0.02  # assumption: sectors below 2 % probability are not suggested.
-    prior_saturation: float = 0.5  # assumption: a sector taking >= 50 % of known exchanges counts fully.
+    # Prospective compatibility = 1 - exp(-evidence / prior_scale): grows with the sector evidence and
+    # never saturates, so stronger evidence always ranks higher. assumption: a sector that takes a quarter
+    # of the known exchanges of such a stream gets 0.63, one that takes half gets 0.86.
+    prior_scale: float = 0.25
     class_weight: float = 1.0  # assumption: the NACE class can halve a division's prior at most.
     prospective_companies: bool = True
 

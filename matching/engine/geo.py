@@ -16,7 +16,9 @@ from scipy.spatial import cKDTree
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
 
 
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float, radius_km: float = EARTH_RADIUS_KM) -> float:
+def haversine_km(
+    lat1: float, lon1: float, lat2: float, lon2: float, radius_km: float = EARTH_RADIUS_KM
+) -> float:
     """Great-circle distance in km between two (lat, lon) points in degrees."""
     p1 = math.radians(lat1)
     p2 = math.radians(lat2)

@@ -16,6 +16,7 @@ import csv
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from .compat import lineage
 from .config import EngineConfig
@@ -67,6 +68,7 @@ class _Model:
         self.values = {k: (v, s) for k, v, _u, s in factors.rows}
         self._virgin: dict[tuple, tuple[float, str | None]] = {}
         self._labels: dict[str, str | None] = {}
+        self.plans: dict[tuple, tuple] = {}
 
     def get(self, key: str):
         return self.values.get(key)
@@ -127,6 +129,121 @@ def virgin_factor(offer: StreamSpec | None, need: StreamSpec | None, look: _Mode
     return 0.0, "", "assumption: no virgin production factor for this stream"
 
 
+class _Plan(NamedTuple):
+    """Everything about an impact estimate that does not depend on quantity, distance or prices."""
+
+    material: bool
+    diverted: bool
+    disposal_factor: float
+    virgin_factor: float
+    other_factor: float  # energy: avoided per MWh; water: supply (+ treatment) per m3
+    virgin_price_default: float | None  # prospective offer: assumed purchase price of the receiver
+    unit: str
+    assumptions: tuple[str, ...]
+
+
+def _plan(
+    offer: StreamSpec | None,
+    need: StreamSpec | None,
+    prospective: bool,
+    notes: tuple[str, ...],
+    model: _Model,
+    config: EngineConfig,
+) -> _Plan:
+    key = (
+        None
+        if offer is None
+        else (
+            offer.kind,
+            offer.value_class,
+            offer.disposal_route,
+            offer.ewc_codes,
+            offer.category,
+            offer.category_ancestors,
+            offer.disposal_cost_eur_per_unit is None,
+        ),
+        None
+        if need is None
+        else (
+            need.kind,
+            need.value_class,
+            need.category,
+            need.category_ancestors,
+            need.price_eur_per_unit is None,
+        ),
+        prospective,
+        notes,
+        id(config),
+    )
+    hit = model.plans.get(key)
+    if hit is not None and hit[0] is config:
+        return hit[1]
+    anchor = offer if offer is not None else need
+    kind = anchor.kind
+    out: list[str] = list(notes)
+    if prospective:
+        out.append(_PROSPECTIVE_OFFER if offer is not None else _PROSPECTIVE_NEED)
+    route = offer.disposal_route if offer is not None else None
+    disposal_f = virgin_f = other_f = 0.0
+    if kind == "material":
+        out.append(_road_note(config.road_circuity))
+        if route:
+            hit_f = model.factor(_DISPOSAL_KEYS.get(route) or f"disposal_co2e.{route}")
+            if hit_f is not None:
+                disposal_f = hit_f[0]
+                if hit_f[1]:
+                    out.append(hit_f[1])
+        else:
+            out.append("disposal route not given: no avoided disposal counted")
+        virgin_f, label = model.virgin(offer, need)
+        if label:
+            out.append(label)
+    elif kind == "energy":
+        hit_f = model.factor(
+            _ENERGY_KEYS.get(anchor.value_class) or f"avoided_energy_co2e.{anchor.value_class}"
+        )
+        if hit_f is None:
+            out.append("no avoided-energy factor for this energy type: CO2e not estimated")
+        else:
+            other_f = hit_f[0]
+            if hit_f[1]:
+                out.append(hit_f[1])
+        out.append("pipe or connection cost not estimated")
+    elif kind == "water":
+        supply = model.get("water_supply_co2e_t_per_m3")
+        other_f = supply[0] if supply else 0.0
+        if route == "sewer":
+            sewer = model.get("disposal_co2e.sewer")
+            other_f = (other_f, sewer[0] if sewer else 0.0)
+        out.append("pipe or connection cost not estimated")
+    else:
+        out.append("CO2e not estimated for equipment and expertise")
+    if offer is not None and offer.disposal_cost_eur_per_unit is None:
+        out.append("provider's disposal cost not given: not counted")
+    default_price = None
+    if need is not None and need.price_eur_per_unit is not None:
+        pass
+    elif need is None and offer is not None:
+        default_price = config.default_value_for(offer.value_class) / 2.0
+        out.append(_price_note(default_price, UNITS.get(kind, "unit")))
+    else:
+        out.append("receiver's current purchase price not given: not counted")
+    plan = _Plan(
+        kind == "material",
+        kind == "material" and route in DIVERTED_ROUTES,
+        disposal_f,
+        virgin_f,
+        other_f,
+        default_price,
+        UNITS.get(kind, "units"),
+        _intern(tuple(out)),
+    )
+    if len(model.plans) > 100_000:
+        model.plans.clear()
+    model.plans[key] = (config, plan)
+    return plan
+
+
 def estimate_impact(
     offer: StreamSpec | None,
     need: StreamSpec | None,
@@ -142,83 +259,43 @@ def estimate_impact(
     """Yearly impact of moving ``exchangeable`` base units from ``offer`` to ``need`` over ``distance_km``.
 
     Either side may be None for a prospective match (its data are then unknown and labelled so).
-    ``notes`` are assumptions the caller made (listed first).
+    ``notes`` are assumptions the caller made (listed first). The factor look-ups and assumption texts
+    depend only on the streams' kinds, categories and routes and are memoised (``_plan``).
     """
-    model = _model(factors)
-    anchor = offer if offer is not None else need
-    kind = anchor.kind
+    plan = _plan(offer, need, prospective, notes, _model(factors), config)
     q = max(0.0, float(exchangeable))
-    out: list[str] = list(notes)
-    if prospective:
-        out.append(_PROSPECTIVE_OFFER if offer is not None else _PROSPECTIVE_NEED)
     diverted = co2e = transport_eur = 0.0
-    route = offer.disposal_route if offer is not None else None
-
-    if kind == "material":
+    if plan.material:
         road_km = distance_km * config.road_circuity
         transport_eur = q * (config.handling_eur_per_t + config.transport_eur_per_tkm * road_km)
         transport_co2 = q * road_km * config.road_co2e_kg_per_tkm / 1000.0
-        out.append(_road_note(config.road_circuity))
-        if route in DIVERTED_ROUTES:
+        if plan.diverted:
             diverted = q
-        disposal_co2 = 0.0
-        if route:
-            hit = model.factor(f"disposal_co2e.{route}")
-            if hit is not None:
-                disposal_co2 = q * hit[0]
-                if hit[1]:
-                    out.append(hit[1])
-        else:
-            out.append("disposal route not given: no avoided disposal counted")
-        vf, label = model.virgin(offer, need)
-        if label:
-            out.append(label)
-        co2e = disposal_co2 + q * substitution_factor * vf - transport_co2
-    elif kind == "energy":
-        hit = model.factor(f"avoided_energy_co2e.{anchor.value_class}")
-        if hit is None:
-            out.append("no avoided-energy factor for this energy type: CO2e not estimated")
-        else:
-            co2e = q * substitution_factor * hit[0]
-            if hit[1]:
-                out.append(hit[1])
-        out.append("pipe or connection cost not estimated")
-    elif kind == "water":
-        hit = model.get("water_supply_co2e_t_per_m3")
-        co2e = q * (hit[0] if hit else 0.0)
-        if route == "sewer":
-            sewer = model.get("disposal_co2e.sewer")
-            co2e += q * (sewer[0] if sewer else 0.0)
-        out.append("pipe or connection cost not estimated")
+        co2e = q * plan.disposal_factor + q * substitution_factor * plan.virgin_factor - transport_co2
+    elif isinstance(plan.other_factor, tuple):  # water to sewer: supply and treatment avoided
+        co2e = q * plan.other_factor[0]
+        co2e += q * plan.other_factor[1]
+    elif (offer if offer is not None else need).kind == "energy":
+        co2e = q * substitution_factor * plan.other_factor
     else:
-        out.append("CO2e not estimated for equipment and expertise")
-
-    disposal_cost = offer.disposal_cost_eur_per_unit if offer is not None else None
+        co2e = q * plan.other_factor
     asking = (offer.price_eur_per_unit if offer is not None else None) or 0.0
-    if offer is not None and disposal_cost is None:
-        out.append("provider's disposal cost not given: not counted")
-    eur_provider = q * ((disposal_cost or 0.0) + asking) if offer is not None else 0.0
+    eur_provider = q * ((offer.disposal_cost_eur_per_unit or 0.0) + asking) if offer is not None else 0.0
     if need is not None and need.price_eur_per_unit is not None:
         virgin_price = need.price_eur_per_unit
-    elif need is None and offer is not None:
-        virgin_price = config.default_value_for(offer.value_class) / 2.0
-        out.append(_price_note(virgin_price, UNITS.get(kind, "unit")))
+    elif plan.virgin_price_default is not None:
+        virgin_price = plan.virgin_price_default
     else:
         virgin_price = 0.0
-        out.append("receiver's current purchase price not given: not counted")
     eur_receiver = q * (virgin_price - asking) - transport_eur
-    return Impact(
-        quantity_yearly=q,
-        unit=UNITS.get(kind, "units"),
-        diverted_t=diverted,
-        co2e_t=co2e,
-        eur_provider=eur_provider,
-        eur_receiver=eur_receiver,
-        transport_eur=transport_eur,
-        assumptions=_intern(tuple(out)),
-    )
+    return Impact(q, plan.unit, diverted, co2e, eur_provider, eur_receiver, transport_eur, plan.assumptions)
 
 
+_DISPOSAL_KEYS = {
+    r: f"disposal_co2e.{r}"
+    for r in ("landfill", "incineration", "energy_recovery", "recycling", "sewer", "other")
+}
+_ENERGY_KEYS = {v: f"avoided_energy_co2e.{v}" for v in ("heat", "steam", "energy_transportable")}
 _PROSPECTIVE_OFFER = "prospective: assumes the company could take the whole offer"
 _PROSPECTIVE_NEED = "prospective: assumes a nearby producer could supply the whole need"
 _INTERNED: dict[tuple[str, ...], tuple[str, ...]] = {}

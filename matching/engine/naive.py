@@ -40,7 +40,9 @@ def _top(items, key, k):
     return sorted(items, key=key)[:k]
 
 
-def _prospective(stream: StreamSpec, companies: list[CompanySpec], sectors, partners: set[int], priors, config):
+def _prospective(
+    stream: StreamSpec, companies: list[CompanySpec], sectors, partners: set[int], priors, config
+):
     tops = dict(top_sectors(prior_key(stream), sectors, priors, config))
     found = []
     for c in companies:
@@ -94,7 +96,9 @@ def naive_rank(
             kept[(o.id, n.id)] = (o, n, ps)
             partners_of_need[n.id].add(o.company_id)
     result = [
-        make_candidate(o, n, ps, compat=cache.get(Profile.of(o), Profile.of(n)), factors=factors, config=config)
+        make_candidate(
+            o, n, ps, compat=cache.get(Profile.of(o), Profile.of(n)), factors=factors, config=config
+        )
         for o, n, ps in kept.values()
     ]
 
@@ -105,6 +109,8 @@ def naive_rank(
             partners = partners_of_offer[s.id] if s.direction == "offer" else partners_of_need[s.id]
             for c, ps in _prospective(s, companies, sectors, partners, priors, config):
                 why = prior_reason(s, c, priors)
-                result.append(make_prospective_candidate(s, c, ps, prior_reason=why, factors=factors, config=config))
+                result.append(
+                    make_prospective_candidate(s, c, ps, prior_reason=why, factors=factors, config=config)
+                )
     result.sort(key=lambda c: candidate_sort_key(c, config.score_decimals))
     return result

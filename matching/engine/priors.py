@@ -94,6 +94,64 @@ def load_prior_rules(path: str | Path | None = None) -> tuple[PriorRule, ...]:
     return tuple(rules)
 
 
+# Words that say nothing about who uses a stream.
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "with",
+        "other",
+        "others",
+        "mixed",
+        "general",
+        "various",
+        "waste",
+        "wastes",
+        "residue",
+        "residues",
+        "material",
+        "materials",
+        "by-product",
+        "by-products",
+        "product",
+        "products",
+    ]
+)
+
+
+def text_tokens(text: str) -> tuple[str, ...]:
+    """Lower-case word tokens of a stream description for the text prior ('Black furnace slag' ->
+    ('black', 'furnace', 'slag')); plural 's' is dropped, stop words and 1-2 letter words too (unless
+    they hold a digit, like 'co2')."""
+    out = []
+    word = []
+    for ch in (text or "").lower() + " ":
+        if ch.isalnum():
+            word.append(ch)
+            continue
+        if word:
+            w = "".join(word)
+            word = []
+            if len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+                w = w[:-1]
+            if w not in STOPWORDS and (len(w) >= 3 or any(c.isdigit() for c in w)):
+                out.append(w)
+    return tuple(sorted(set(out)))
+
+
 def _contexts(ewc: str | None, other_div: str, lineage: tuple[str, ...], side: str) -> list[tuple]:
     """Contexts for one EWC code, most general first. ``side`` is 'p' (provider known) or 'r'."""
     ctx: list[tuple] = [("*",)]
@@ -119,6 +177,8 @@ def describe_context(ctx: tuple, names: dict[str, str] | None = None) -> str:
         return f"{'from' if tag == 'p' else 'to'} {_division_label(ctx[1], names)}"
     if tag == "c":
         return f"of category {ctx[1]}"
+    if tag == "w":
+        return f'described as "{ctx[1]}"'
     level = {"e2": "EWC chapter", "e4": "EWC sub-chapter", "e6": "EWC code"}[tag[:2]]
     text = f"with {level} {format_ewc(ctx[1])}"
     if len(tag) == 3:
@@ -149,7 +209,9 @@ class _Table:
 
     def freeze(self) -> None:
         self.div = {k: dict(sorted(v.items())) for k, v in sorted(self.div.items())}
-        self.cls = {k: {d: dict(sorted(c.items())) for d, c in sorted(v.items())} for k, v in sorted(self.cls.items())}
+        self.cls = {
+            k: {d: dict(sorted(c.items())) for d, c in sorted(v.items())} for k, v in sorted(self.cls.items())
+        }
         self.curated = {k: {d: sorted(set(n)) for d, n in v.items()} for k, v in self.curated.items()}
 
 
@@ -169,57 +231,113 @@ class Priors:
         self._has_categories = any(ctx[0] == "c" for t in (receiver, provider) for ctx in t.div)
         self._cache: dict[tuple, dict[str, float]] = {}
         self._class_cache: dict[tuple, dict[str, dict[str, float]]] = {}
-        self._ctx_cache: dict[tuple, list[list[tuple]]] = {}
+        self._ctx_cache: dict[tuple, tuple] = {}
+        self._chain_memo: dict[tuple, dict[str, float]] = {}
+        self._class_memo: dict[tuple, dict[str, dict[str, float]]] = {}
 
     # --- distributions -------------------------------------------------------------------------
     def _table(self, role: str) -> _Table:
         return self._recv if role == "receiver" else self._prov
 
-    def _chain(self, table: _Table, contexts: list[tuple]) -> dict[str, float]:
+    def _chain(self, role: str, contexts: tuple) -> dict[str, float]:
+        """Back-off chain over ``contexts`` (general to specific, all with data), memoised per prefix:
+        many streams share the general part of their chain."""
+        key = (role, contexts)
+        hit = self._chain_memo.get(key)
+        if hit is not None:
+            return hit
         vocab = self.divisions
-        if not vocab:
-            return {}
-        beta = self.backoff
-        p = dict.fromkeys(vocab, 1.0 / len(vocab))
-        for ctx in contexts:
-            counts = table.div.get(ctx)
-            if not counts:
-                continue
+        if not contexts:
+            out = dict.fromkeys(vocab, 1.0 / len(vocab)) if vocab else {}
+        else:
+            prev = self._chain(role, contexts[:-1])
+            counts = self._table(role).div[contexts[-1]]
             total = sum(counts.values())
-            p = {d: (counts.get(d, 0.0) + beta * p[d]) / (total + beta) for d in vocab}
-        return p
+            beta = self.backoff
+            out = {d: (counts.get(d, 0.0) + beta * prev[d]) / (total + beta) for d in vocab}
+        self._chain_memo[key] = out
+        return out
 
-    def _context_lists(self, ewc_codes, other_div, lineage, role) -> list[list[tuple]]:
+    def _class_chain(self, role: str, contexts: tuple) -> dict[str, dict[str, float]]:
+        """Class shares within each division along the chain, memoised per prefix like ``_chain``."""
+        key = (role, contexts)
+        hit = self._class_memo.get(key)
+        if hit is not None:
+            return hit
+        if not contexts:
+            out: dict[str, dict[str, float]] = {}
+        else:
+            prev = self._class_chain(role, contexts[:-1])
+            table = self._table(role)
+            ctx = contexts[-1]
+            beta = self.backoff
+            out = dict(prev)
+            for div, counts in table.cls.get(ctx, {}).items():
+                n_div = table.div[ctx][div]  # all exchanges to the division, with or without a class
+                before = prev.get(div, {})
+                out[div] = {
+                    c: (counts.get(c, 0.0) + beta * before.get(c, 0.0)) / (n_div + beta)
+                    for c in sorted(set(before) | set(counts))
+                }
+        self._class_memo[key] = out
+        return out
+
+    def _context_lists(self, ewc_codes, other_div, lineage, role) -> tuple[tuple[tuple, ...], ...]:
+        """Per EWC code, the contexts (general to specific) that have data for this role."""
         key = (tuple(ewc_codes), other_div, tuple(lineage), role)
         hit = self._ctx_cache.get(key)
         if hit is None:
             side = "p" if role == "receiver" else "r"
             lin = tuple(lineage) if self._has_categories else ()
             codes = sorted({normalise_ewc(c) for c in ewc_codes if normalise_ewc(c)})
-            if not codes:
-                hit = [_contexts(None, other_div, lin, side)]
-            else:
-                hit = [_contexts(c, other_div, lin, side) for c in codes]
+            raw = [_contexts(c, other_div, lin, side) for c in codes] or [
+                _contexts(None, other_div, lin, side)
+            ]
+            table = self._table(role)
+            hit = tuple(tuple(ctx for ctx in chain if ctx in table.div) for chain in raw)
             self._ctx_cache[key] = hit
         return hit
 
     def distribution(
-        self, ewc_codes: tuple[str, ...], other_division: str = "", lineage: tuple[str, ...] = (),
+        self,
+        ewc_codes: tuple[str, ...],
+        other_division: str = "",
+        lineage: tuple[str, ...] = (),
         role: str = "receiver",
+        tokens: tuple[str, ...] = (),
     ) -> dict[str, float]:
         """P(division) of the counterpart: receivers of a stream (``role='receiver'``, other_division =
         provider's) or providers (``role='provider'``, other_division = receiver's). Several EWC codes
-        average their distributions."""
+        average their distributions. Description ``tokens`` (see ``text_tokens``) seen in the data
+        refine it as one more back-off level each (averaged over the tokens)."""
         lists = self._context_lists(ewc_codes, other_division, lineage, role)
-        key = (role, tuple(map(tuple, lists)))
-        hit = self._cache.get(key)
-        if hit is not None:
-            return hit
+        if len(lists) == 1:
+            base = self._chain(role, lists[0])
+        else:
+            key = (role, lists)
+            base = self._cache.get(key)
+            if base is None:
+                dists = [self._chain(role, ctx) for ctx in lists]
+                base = self._cache[key] = {
+                    d: sum(dist[d] for dist in dists) / len(dists) for d in self.divisions
+                }
         table = self._table(role)
-        dists = [self._chain(table, ctx) for ctx in lists]
-        out = {d: sum(dist[d] for dist in dists) / len(dists) for d in self.divisions}
-        self._cache[key] = out
-        return out
+        toks = tuple(t for t in tokens if ("w", t) in table.div)
+        if not toks:
+            return base
+        key = (role, lists, toks)
+        hit = self._cache.get(key)
+        if hit is None:
+            beta = self.backoff
+            parts = []
+            for t in toks:
+                counts = table.div[("w", t)]
+                total = sum(counts.values())
+                parts.append(
+                    {d: (counts.get(d, 0.0) + beta * base[d]) / (total + beta) for d in self.divisions}
+                )
+            hit = self._cache[key] = {d: sum(p[d] for p in parts) / len(parts) for d in self.divisions}
+        return hit
 
     def receiver_distribution(self, ewc_codes, provider_division="", lineage=()) -> dict[str, float]:
         """P(receiver division | stream's EWC codes, provider division, category lineage)."""
@@ -235,34 +353,26 @@ class Priors:
         Same back-off as the divisions, within each division, starting from 0 (a class never seen gets
         no bonus). Several EWC codes average their shares."""
         lists = self._context_lists(ewc_codes, other_division, lineage, role)
-        key = (role, tuple(map(tuple, lists)))
+        if len(lists) == 1:
+            return self._class_chain(role, lists[0])
+        key = (role, lists)
         hit = self._class_cache.get(key)
-        if hit is not None:
-            return hit
-        table = self._table(role)
-        beta = self.backoff
-        total: dict[str, dict[str, float]] = {}
-        for contexts in lists:
-            q: dict[str, dict[str, float]] = {}
-            for ctx in contexts:
-                for div, counts in table.cls.get(ctx, {}).items():
-                    n_div = table.div[ctx][div]  # all exchanges to the division, with or without a class
-                    prev = q.get(div, {})
-                    q[div] = {
-                        c: (counts.get(c, 0.0) + beta * prev.get(c, 0.0)) / (n_div + beta)
-                        for c in set(prev) | set(counts)
-                    }
-            for div, shares in q.items():
-                acc = total.setdefault(div, {})
-                for c, v in shares.items():
-                    acc[c] = acc.get(c, 0.0) + v / len(lists)
-        self._class_cache[key] = total
-        return total
+        if hit is None:
+            hit = {}
+            for contexts in lists:
+                for div, shares in self._class_chain(role, contexts).items():
+                    acc = hit.setdefault(div, {})
+                    for c, v in shares.items():
+                        acc[c] = acc.get(c, 0.0) + v / len(lists)
+            self._class_cache[key] = hit
+        return hit
 
     def class_share(self, ewc_codes, other_division, lineage, role, division: str, nace_class: str) -> float:
         """Smoothed share of ``nace_class`` among the division's counterparts in this context (0..1)."""
-        return self.class_shares(ewc_codes, other_division, lineage, role).get(division, {}).get(
-            _digits(nace_class)[:4], 0.0
+        return (
+            self.class_shares(ewc_codes, other_division, lineage, role)
+            .get(division, {})
+            .get(_digits(nace_class)[:4], 0.0)
         )
 
     # --- explanations --------------------------------------------------------------------------
@@ -283,10 +393,30 @@ class Priors:
         n, total = counts[division], sum(counts.values())
         verb = "went to" if role == "receiver" else "came from"
         text = f"{n:.3g} of {total:.3g} recorded exchanges {describe_context(ctx, self.division_names)} {verb} {label}"
-        notes = table.curated.get(ctx, {}).get(division) if isinstance(table.curated, dict) else None
+        notes = table.curated.get(ctx, {}).get(division)
         if notes:
             text += f" (includes curated rule: {notes[0]})"
         return text
+
+    def explain_text(self, tokens, role: str, division: str) -> str | None:
+        """'3 of 4 recorded exchanges described as "slag" went to NACE division 23', for the description
+        word with the largest share for the division, or None."""
+        table = self._table(role)
+        best = None
+        for t in tokens:
+            counts = table.div.get(("w", t))
+            if counts and counts.get(division, 0.0) > 0:
+                share = counts[division] / sum(counts.values())
+                if best is None or share > best[0]:
+                    best = (share, t, counts)
+        if best is None:
+            return None
+        _, t, counts = best
+        verb = "went to" if role == "receiver" else "came from"
+        return (
+            f'{counts[division]:.3g} of {sum(counts.values()):.3g} recorded exchanges described as "{t}" '
+            f"{verb} {_division_label(division, self.division_names)}"
+        )
 
     def sector_priors(self, role: str = "receiver") -> list[SectorPrior]:
         """All learned contexts with their raw (unsmoothed) distributions, for inspection."""
@@ -299,7 +429,10 @@ class Priors:
 
 
 def learn_priors(
-    exchanges, *, rules: tuple[PriorRule, ...] = (), backoff: float = DEFAULT_BACKOFF,
+    exchanges,
+    *,
+    rules: tuple[PriorRule, ...] = (),
+    backoff: float = DEFAULT_BACKOFF,
     division_names: dict[str, str] | None = None,
 ) -> Priors:
     """Learn receiver and provider priors from exchange records and curated rules (pure, deterministic).
@@ -323,6 +456,12 @@ def learn_priors(
                         recv.add(ctx, r, w)
                     for ctx in _contexts(code, r[:2], lineage, "r"):
                         prov.add(ctx, p, w)
+        wt = float(rec.weight) / (len(pn) * len(rn))
+        for tok in text_tokens(rec.description):
+            for p in pn:
+                for r in rn:
+                    recv.add(("w", tok), r, wt)
+                    prov.add(("w", tok), p, wt)
     for rule in rules:
         table = recv if rule.role == "receiver" else prov
         prefix = normalise_ewc(rule.ewc_prefix)

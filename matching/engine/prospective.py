@@ -3,12 +3,14 @@ such a stream - the cold start.
 
 For an offer, every company sector (NACE division, class) gets an evidence value
 
-    evidence = P(division | EWC codes, provider division, category) x (1 + g * share of the class) / (1 + g)
+    evidence = P(division | EWC codes, provider division, category, description words)
+               x (1 + g * share of the class within the division) / (1 + g)
 
 from the learned priors (``priors.py``); sectors below ``min_prior`` are dropped and the
-``prospective_max_sectors`` strongest are kept. Within one sector every company has the same evidence,
-so its score only falls with distance: a k-nearest query per sector finds the best companies exactly
-(ties at the cut are resolved by a ball query). Needs are handled the same way with the provider priors.
+``prospective_max_sectors`` strongest are kept. The compatibility part is 1 - exp(-evidence / scale),
+so stronger evidence always ranks higher. Within one sector every company has the same evidence, so its
+score only falls with distance: a k-nearest query per sector finds the best companies exactly (ties at
+the cut are resolved by a ball query). Needs are handled the same way with the provider priors.
 Companies that already appear in the anchor's own top K of declared matches are left out (the declared
 match is shown instead), as are the anchor's own company and excluded companies.
 """
@@ -21,6 +23,7 @@ from scipy.spatial import cKDTree
 from .compat import lineage, nace_excluded, stream_company_excluded
 from .config import EngineConfig
 from .geo import chord_for_km, haversine_km_array, unit_vectors
+from .priors import text_tokens
 from .tables import _POP, StreamTable, uniq, uniq_inverse
 from .types import ALL_MONTHS, CompanySpec, StreamSpec
 
@@ -28,9 +31,16 @@ SMALL_SECTOR = 64  # sectors with at most this many companies are scanned instea
 
 
 def prior_key(stream: StreamSpec) -> tuple:
-    """What the sector priors of a stream depend on."""
+    """What the sector priors of a stream depend on: role, EWC codes, own division, category lineage and
+    description words."""
     role = "receiver" if stream.direction == "offer" else "provider"
-    return (role, tuple(stream.ewc_codes), stream.nace_division[:2], lineage(stream.category, stream.category_ancestors))
+    return (
+        role,
+        tuple(stream.ewc_codes),
+        stream.nace_division[:2],
+        lineage(stream.category, stream.category_ancestors),
+        text_tokens(stream.description),
+    )
 
 
 class CompanyIndex:
@@ -90,10 +100,12 @@ def sector_of(c: CompanySpec) -> tuple[str, str]:
     return div, cls
 
 
-def top_sectors(key: tuple, sectors: list[tuple[str, str]], priors, config: EngineConfig) -> list[tuple[int, float]]:
+def top_sectors(
+    key: tuple, sectors: list[tuple[str, str]], priors, config: EngineConfig
+) -> list[tuple[int, float]]:
     """Evidence per sector for a prior key; keep those with P(division) >= min_prior, strongest first."""
-    role, codes, other, lin = key
-    dist = priors.distribution(codes, other, lin, role)
+    role, codes, other, lin, toks = key
+    dist = priors.distribution(codes, other, lin, role, toks)
     shares = priors.class_shares(codes, other, lin, role)
     g = config.class_weight
     scored = []
@@ -119,7 +131,12 @@ def skip_companies(stream: StreamSpec, declared_partners, cindex: CompanyIndex) 
 
 
 def prospective_pairs(
-    T: StreamTable, anchors: np.ndarray, skips: list[set[int]], cindex: CompanyIndex, priors, config: EngineConfig
+    T: StreamTable,
+    anchors: np.ndarray,
+    skips: list[set[int]],
+    cindex: CompanyIndex,
+    priors,
+    config: EngineConfig,
 ):
     """Candidate (anchor, company) pairs with their evidence: for each anchor and each of its top
     sectors, the companies that can make its top ``prospective_top_k``. Exact (see module docstring)."""
@@ -147,8 +164,10 @@ def prospective_pairs(
     flagged = np.flatnonzero(T.has_excl[A])
     if len(flagged):
         drop = [
-            i for i in flagged.tolist()
-            if T.specs[A[i]].excluded_nace and nace_excluded(T.specs[A[i]].excluded_nace, *cindex.sectors[S[i]])
+            i
+            for i in flagged.tolist()
+            if T.specs[A[i]].excluded_nace
+            and nace_excluded(T.specs[A[i]].excluded_nace, *cindex.sectors[S[i]])
         ]
         if drop:
             keep = np.ones(len(A), dtype=bool)
@@ -202,7 +221,9 @@ def prospective_pairs(
             for row in np.flatnonzero(tie).tolist():
                 # A tie at the cut: take everyone at that distance so ids decide, as in the reference.
                 a = int(arr_a[sel[row]])
-                got = np.asarray(tree.query_ball_point(T.xyz[a], dd[row, -1] * (1 + 1e-12) + 1e-15), dtype=np.int64)
+                got = np.asarray(
+                    tree.query_ball_point(T.xyz[a], dd[row, -1] * (1 + 1e-12) + 1e-15), dtype=np.int64
+                )
                 out_a.append(np.full(len(got), a, dtype=np.int64))
                 out_c.append(members[got])
                 out_e.append(np.full(len(got), arr_e[sel[row]]))
@@ -212,13 +233,16 @@ def prospective_pairs(
 
 
 def score_prospective(
-    T: StreamTable, C: CompanyIndex, ai: np.ndarray, ci: np.ndarray, ev: np.ndarray, skips: list[set[int]],
+    T: StreamTable,
+    C: CompanyIndex,
+    ai: np.ndarray,
+    ci: np.ndarray,
+    ev: np.ndarray,
+    skips: list[set[int]],
     config: EngineConfig,
 ) -> dict[str, np.ndarray]:
     """Vectorised ``scoring.prospective_parts`` for (anchor, company) pairs; drops skipped pairs."""
-    skip_codes = np.asarray(
-        sorted(a * C.n + c for a in uniq(ai).tolist() for c in skips[a]), dtype=np.int64
-    )
+    skip_codes = np.asarray(sorted(a * C.n + c for a in uniq(ai).tolist() for c in skips[a]), dtype=np.int64)
     codes = ai * C.n + ci
     if len(skip_codes):
         pos = np.minimum(np.searchsorted(skip_codes, codes), len(skip_codes) - 1)
@@ -229,13 +253,15 @@ def score_prospective(
         if stream_company_excluded(T.specs[int(ai[k])], C.specs[int(ci[k])]):
             keep[k] = False
     ai, ci, ev = ai[keep], ci[keep], ev[keep]
-    compat = np.minimum(1.0, ev / config.prior_saturation)
+    compat = 1.0 - np.exp(-ev / config.prior_scale)
     d = haversine_km_array(T.lat[ai], T.lon[ai], C.lat[ci], C.lon[ci], config.earth_radius_km)
     own = T.max_km[ai]
     radius = np.where(np.isnan(own), T.class_radius[ai], own)
     pos = radius > 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        dist = np.where(pos, np.maximum(0.0, 1.0 - (d / np.where(pos, radius, 1.0)) ** config.distance_decay_power), 1.0)
+        dist = np.where(
+            pos, np.maximum(0.0, 1.0 - (d / np.where(pos, radius, 1.0)) ** config.distance_decay_power), 1.0
+        )
     inside = np.where(pos, d <= radius, d <= 0.0)
     fit = np.full(len(ai), config.unknown_volume_fit)
     is_offer = T.is_offer[ai]
@@ -252,10 +278,10 @@ def score_prospective(
     m = T.months[ai]
     av = np.where(is_offer, _POP[m & ALL_MONTHS] / _POP[ALL_MONTHS], _POP[ALL_MONTHS & m] / _POP[m])
     total = (
-        compat ** config.w_compatibility
-        * dist ** config.w_distance
-        * vv ** config.w_volume_value
-        * av ** config.w_availability
+        compat**config.w_compatibility
+        * dist**config.w_distance
+        * vv**config.w_volume_value
+        * av**config.w_availability
     ) * config.prospective_penalty
     keep = inside & (total > 0.0)
     return {
@@ -272,5 +298,8 @@ def score_prospective(
 
 
 def prior_reason(stream: StreamSpec, company: CompanySpec, priors) -> str:
-    role, codes, other, lin = prior_key(stream)
-    return priors.explain(codes, other, lin, role, sector_of(company)[0])
+    role, codes, other, lin, toks = prior_key(stream)
+    div = sector_of(company)[0]
+    text = priors.explain(codes, other, lin, role, div)
+    words = priors.explain_text(toks, role, div)
+    return f"{text}; {words}" if words else text

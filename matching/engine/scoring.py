@@ -14,7 +14,8 @@ Parts, each in [0, 1]:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from functools import lru_cache
+from typing import NamedTuple
 
 from .compat import CompatCache, CompatResult, Profile, constraint_factor, streams_excluded
 from .config import VALUE_CLASS_LABELS, EngineConfig
@@ -60,7 +61,9 @@ def distance_part(d: float, radius: float, config: EngineConfig) -> float | None
     return max(0.0, 1.0 - (d / radius) ** config.distance_decay_power)
 
 
-def volume_fit(q_offer: float, q_need: float, config: EngineConfig) -> tuple[float, float | None, float | None]:
+def volume_fit(
+    q_offer: float, q_need: float, config: EngineConfig
+) -> tuple[float, float | None, float | None]:
     """(fit, share of the need covered, share of the offer absorbed); neutral when a quantity is missing."""
     if q_offer > 0.0 and q_need > 0.0:
         cov = min(1.0, q_offer / q_need)
@@ -100,16 +103,15 @@ def volume_value_part(is_material: bool, fit: float, ratio: float, config: Engin
 def compose(c: float, dist: float, vv: float, av: float, config: EngineConfig) -> float:
     """Weighted geometric composition; the weights are exponents (see ``config.py``)."""
     return (
-        c ** config.w_compatibility
-        * dist ** config.w_distance
-        * vv ** config.w_volume_value
-        * av ** config.w_availability
+        c**config.w_compatibility
+        * dist**config.w_distance
+        * vv**config.w_volume_value
+        * av**config.w_availability
     )
 
 
-@dataclass(frozen=True, slots=True)
-class PairScore:
-    """Scalar score of one offer-need pair with the numbers behind its reasons."""
+class PairScore(NamedTuple):
+    """Scalar score of one pair with its parts (a NamedTuple: cheap to build in bulk)."""
 
     compatibility: float
     distance: float
@@ -119,7 +121,9 @@ class PairScore:
     distance_km: float
 
 
-def score_parts(offer: StreamSpec, need: StreamSpec, cache: CompatCache, config: EngineConfig) -> PairScore | None:
+def score_parts(
+    offer: StreamSpec, need: StreamSpec, cache: CompatCache, config: EngineConfig
+) -> PairScore | None:
     """The reference score of an offer for a need, or None when a hard constraint fails, nothing is
     compatible, or the need lies at or beyond the radius."""
     base = cache.get(Profile.of(offer), Profile.of(need)).score
@@ -152,7 +156,7 @@ def prospective_parts(
     provider). ``evidence`` is the sector prior (see ``prospective.py``); the volume is unknown."""
     if evidence <= 0.0:
         return None
-    compat = min(1.0, evidence / config.prior_saturation)
+    compat = 1.0 - math.exp(-evidence / config.prior_scale)
     d = haversine_km(stream.lat, stream.lon, company.lat, company.lon, config.earth_radius_km)
     radius = float(stream.max_km) if stream.max_km is not None else config.radius_for(stream.value_class)
     dist = distance_part(d, radius, config)
@@ -179,6 +183,21 @@ def rank_key(score: float, decimals: int) -> int:
 
 
 # --- reasons ------------------------------------------------------------------------------------
+_TEXTS: dict[str, str] = {}
+
+
+def _shared(text: str) -> str:
+    """One shared copy of each reason text: a full run creates about a million candidates whose
+    reasons repeat ("12 km, within the 100 km radius ..."), so sharing keeps memory down."""
+    hit = _TEXTS.get(text)
+    if hit is None:
+        if len(_TEXTS) > 500_000:
+            _TEXTS.clear()
+        _TEXTS[text] = hit = text
+    return hit
+
+
+@lru_cache(maxsize=4096)
 def format_months(mask: int) -> str:
     """12-bit mask -> 'May-Sep' or 'Jan, Mar'; a run across New Year is written 'Nov-Feb'. Runs are
     listed by their first month."""
@@ -204,9 +223,9 @@ def _km(d: float) -> str:
 
 def distance_reason(d: float, radius: float, source: str, value_class: str) -> str:
     if source == "stream":
-        return f"{_km(d)}, within the {radius:g} km limit set for this stream"
+        return _shared(f"{_km(d)}, within the {radius:g} km limit set for this stream")
     label = VALUE_CLASS_LABELS.get(value_class, value_class)
-    return f"{_km(d)}, within the {radius:g} km radius for {label}"
+    return _shared(f"{_km(d)}, within the {radius:g} km radius for {label}")
 
 
 def volume_reasons(q_offer: float, q_need: float, unit: str, config: EngineConfig) -> list[str]:
@@ -214,9 +233,9 @@ def volume_reasons(q_offer: float, q_need: float, unit: str, config: EngineConfi
     if cov is None:
         missing = "the offer's" if q_offer <= 0.0 else "the need's"
         return [f"quantity not given ({missing}): volume fit assumed neutral"]
-    out = [f"covers {cov * 100:.0f} % of the need"]
+    out = [_shared(f"covers {cov * 100:.0f} % of the need")]
     if absorb < 1.0:
-        out.append(f"the need takes {absorb * 100:.0f} % of the offer")
+        out.append(_shared(f"the need takes {absorb * 100:.0f} % of the offer"))
     return out
 
 
@@ -225,9 +244,10 @@ def value_reason(value: float, used_default: bool, d: float, unit: str, config: 
     text = f"transport about {t:.0f} EUR/{unit} against a value of about {value:.0f} EUR/{unit}"
     if used_default:
         text += " (value partly assumed: prices not given)"
-    return text
+    return _shared(text)
 
 
+@lru_cache(maxsize=65536)
 def availability_reason(offer_months: int, need_months: int) -> str:
     o, n = norm_months(offer_months), norm_months(need_months)
     if o == ALL_MONTHS and n == ALL_MONTHS:
@@ -252,19 +272,37 @@ def exchangeable_quantity(q_offer: float, q_need: float) -> tuple[float, tuple[s
 
 def _impact(offer, need, d, q, subst, notes, factors, config, prospective):
     return estimate_impact(
-        offer, need, distance_km=d, exchangeable=q, substitution_factor=subst, factors=factors, config=config,
-        prospective=prospective, notes=notes,
+        offer,
+        need,
+        distance_km=d,
+        exchangeable=q,
+        substitution_factor=subst,
+        factors=factors,
+        config=config,
+        prospective=prospective,
+        notes=notes,
     )
 
 
 def make_candidate(
-    offer: StreamSpec, need: StreamSpec, ps: PairScore, *, compat: CompatResult, factors: ImpactFactors,
+    offer: StreamSpec,
+    need: StreamSpec,
+    ps: PairScore,
+    *,
+    compat: CompatResult,
+    factors: ImpactFactors,
     config: EngineConfig,
 ) -> MatchCandidate:
     """Assemble a declared match with its reasons and impact from already computed parts."""
     unit = UNITS.get(offer.kind, "units")
     reasons = list(compat.reasons)
-    reasons += constraint_factor(offer, need, config)[1]
+    if (
+        offer.hazardous
+        or need.temperature_c is not None
+        or need.water_quality is not None
+        or need.form is not None
+    ):
+        reasons += constraint_factor(offer, need, config)[1]
     radius, src = pair_radius(offer, need, config)
     reasons.append(distance_reason(ps.distance_km, radius, src, offer.value_class))
     reasons += volume_reasons(offer.quantity_yearly, need.quantity_yearly, unit, config)
@@ -275,23 +313,28 @@ def make_candidate(
     q, notes = exchangeable_quantity(offer.quantity_yearly, need.quantity_yearly)
     subst = compat.rule.factor if compat.rule is not None else 1.0
     impact = _impact(offer, need, ps.distance_km, q, subst, notes, factors, config, False)
-    return MatchCandidate(
-        offer_id=offer.id,
-        need_id=need.id,
-        target_company_id=need.company_id,
-        source_company_id=offer.company_id,
-        prospective=False,
-        score=ps.total,
-        parts=ScoreBreakdown(ps.compatibility, ps.distance, ps.volume_value, ps.availability, ps.total),
-        reasons=tuple(reasons),
-        distance_km=ps.distance_km,
-        exchangeable_yearly=impact.quantity_yearly,
-        impact=impact,
+    return MatchCandidate(  # positional: about a million of these are built in a full run
+        offer.id,
+        need.id,
+        need.company_id,
+        offer.company_id,
+        False,
+        ps.total,
+        ScoreBreakdown(ps.compatibility, ps.distance, ps.volume_value, ps.availability, ps.total),
+        tuple(reasons),
+        ps.distance_km,
+        impact.quantity_yearly,
+        impact,
     )
 
 
 def make_prospective_candidate(
-    stream: StreamSpec, company: CompanySpec, ps: PairScore, *, prior_reason: str, factors: ImpactFactors,
+    stream: StreamSpec,
+    company: CompanySpec,
+    ps: PairScore,
+    *,
+    prior_reason: str,
+    factors: ImpactFactors,
     config: EngineConfig,
 ) -> MatchCandidate:
     """Assemble a prospective match: an offer with a likely receiving company, or a need with a likely
@@ -313,10 +356,20 @@ def make_prospective_candidate(
         reasons.append(value_reason(value, used_default, ps.distance_km, unit, config))
     months = stream.months
     if norm_months(months) != ALL_MONTHS:
-        reasons.append(f"available {format_months(months)}" if is_offer else f"needed {format_months(months)}")
+        reasons.append(
+            _shared(f"available {format_months(months)}" if is_offer else f"needed {format_months(months)}")
+        )
     q = max(0.0, stream.quantity_yearly)
     impact = _impact(
-        stream if is_offer else None, None if is_offer else stream, ps.distance_km, q, 1.0, (), factors, config, True
+        stream if is_offer else None,
+        None if is_offer else stream,
+        ps.distance_km,
+        q,
+        1.0,
+        (),
+        factors,
+        config,
+        True,
     )
     return MatchCandidate(
         offer_id=stream.id if is_offer else None,

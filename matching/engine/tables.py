@@ -44,7 +44,9 @@ class StreamTable:
         self.disposal = _opt(x.disposal_cost_eur_per_unit for x in s)
         self.max_km = _opt(x.max_km for x in s)
         self.class_radius = np.asarray([config.radius_for(x.value_class) for x in s], dtype=np.float64)
-        self.half_value = np.asarray([config.default_value_for(x.value_class) / 2.0 for x in s], dtype=np.float64)
+        self.half_value = np.asarray(
+            [config.default_value_for(x.value_class) / 2.0 for x in s], dtype=np.float64
+        )
         self.material = np.asarray([x.kind == "material" for x in s], dtype=bool)
         self.is_offer = np.asarray([x.direction == "offer" for x in s], dtype=bool)
         self.has_excl = np.asarray([bool(x.excluded_company_ids or x.excluded_nace) for x in s], dtype=bool)
@@ -69,7 +71,12 @@ def form_table(config: EngineConfig) -> np.ndarray:
 
 
 def score_declared(
-    otab: StreamTable, ntab: StreamTable, oi: np.ndarray, ni: np.ndarray, base: np.ndarray, config: EngineConfig
+    otab: StreamTable,
+    ntab: StreamTable,
+    oi: np.ndarray,
+    ni: np.ndarray,
+    base: np.ndarray,
+    config: EngineConfig,
 ) -> dict[str, np.ndarray]:
     """Vectorised ``scoring.score_parts`` for pairs (otab[oi], ntab[ni]) with base compatibility ``base``.
 
@@ -109,7 +116,9 @@ def score_declared(
     )  # fmin ignores a NaN on one side
     pos = radius > 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        dist = np.where(pos, np.maximum(0.0, 1.0 - (d / np.where(pos, radius, 1.0)) ** config.distance_decay_power), 1.0)
+        dist = np.where(
+            pos, np.maximum(0.0, 1.0 - (d / np.where(pos, radius, 1.0)) ** config.distance_decay_power), 1.0
+        )
     inside = np.where(pos, d <= radius, d <= 0.0)
 
     qo, qn = otab.qty[oi], ntab.qty[ni]
@@ -134,10 +143,10 @@ def score_declared(
     av = _POP[o_m & n_m] / _POP[n_m]
 
     total = (
-        compat ** config.w_compatibility
-        * dist ** config.w_distance
-        * vv ** config.w_volume_value
-        * av ** config.w_availability
+        compat**config.w_compatibility
+        * dist**config.w_distance
+        * vv**config.w_volume_value
+        * av**config.w_availability
     )
     keep = inside & (total > 0.0)
     return {

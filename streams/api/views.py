@@ -9,6 +9,7 @@ from companies.models import Company, Site
 from companies.permissions import ObjectEditPermission, can_act_for_company
 from companies.roles import roles_for
 from companies.selectors import viewer_origin
+from matching.api.views import StreamMatchesMixin
 from streams.api.serializers import (
     EwcCodeSerializer,
     ResourceCategorySerializer,
@@ -62,7 +63,7 @@ def _owner_for_create(user, data) -> tuple[Company, Site | None]:
     return company, site
 
 
-class StreamViewSet(WriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class StreamViewSet(StreamMatchesMixin, WriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Offers and needs. Anonymous listings hide the company; confidential fields are null unless
     the stream is yours, you facilitate its region, or you are staff."""
 

@@ -33,7 +33,9 @@ HEAT = ("ENE.HEAT.LOW", ("ENE.HEAT", "ENE"))
 WATER = ("WAT.PROCESS", ("WAT",))
 
 RULES = (
-    SubstitutionRule("MAT.MIN.GYPSUM.FGD", "MAT.MIN.GYPSUM", 0.95, "Eurogypsum", "FGD gypsum can replace natural gypsum"),
+    SubstitutionRule(
+        "MAT.MIN.GYPSUM.FGD", "MAT.MIN.GYPSUM", 0.95, "Eurogypsum", "FGD gypsum can replace natural gypsum"
+    ),
     SubstitutionRule("MAT.WOOD", "MAT.BIO.FOOD", 0.3, "assumption: test rule"),
 )
 
@@ -42,8 +44,17 @@ def offer(**kw) -> StreamSpec:
     """A fly-ash offer in Malmö unless told otherwise."""
     cat, anc = kw.pop("cat", FLY_ASH)
     base = {
-        "id": 1, "company_id": 10, "direction": "offer", "kind": "material", "category": cat, "category_ancestors": anc,
-        "ewc_codes": ("100102",), "quantity_yearly": 800.0, "lat": MALMO[0], "lon": MALMO[1], "value_class": "bulk_low",
+        "id": 1,
+        "company_id": 10,
+        "direction": "offer",
+        "kind": "material",
+        "category": cat,
+        "category_ancestors": anc,
+        "ewc_codes": ("100102",),
+        "quantity_yearly": 800.0,
+        "lat": MALMO[0],
+        "lon": MALMO[1],
+        "value_class": "bulk_low",
         "nace_division": "35",
     }
     base.update(kw)
@@ -54,8 +65,17 @@ def need(**kw) -> StreamSpec:
     """A need for fly ash 0.1 degree north of Malmö (about 11 km) unless told otherwise."""
     cat, anc = kw.pop("cat", FLY_ASH)
     base = {
-        "id": 2, "company_id": 11, "direction": "need", "kind": "material", "category": cat, "category_ancestors": anc,
-        "ewc_codes": ("100102",), "quantity_yearly": 1000.0, "lat": MALMO[0] + 0.1, "lon": MALMO[1], "value_class": "bulk_low",
+        "id": 2,
+        "company_id": 11,
+        "direction": "need",
+        "kind": "material",
+        "category": cat,
+        "category_ancestors": anc,
+        "ewc_codes": ("100102",),
+        "quantity_yearly": 1000.0,
+        "lat": MALMO[0] + 0.1,
+        "lon": MALMO[1],
+        "value_class": "bulk_low",
         "nace_division": "23",
     }
     base.update(kw)
@@ -88,14 +108,27 @@ def random_stream(rng: random.Random, sid: int, direction: str, n_companies: int
     else:
         lat, lon = 55 + rng.uniform(-0.8, 0.8), 13 + rng.uniform(-1.2, 1.2)
     return StreamSpec(
-        id=sid, company_id=rng.randrange(n_companies), direction=direction, kind=kind, category=cat,
-        category_ancestors=anc, ewc_codes=ewc, quantity_yearly=rng.choice([0.0, rng.uniform(1, 1000)]),
-        lat=lat, lon=lon, months=rng.choice([0, 0xFFF, rng.randrange(4096)]),
-        temperature_c=rng.choice([None, rng.uniform(20, 120)]), water_quality=rng.choice([None, 1, 2, 3]),
-        form=rng.choice([None, *FORMS]), hazardous=rng.random() < 0.2, accepts_hazardous=rng.random() < 0.5,
+        id=sid,
+        company_id=rng.randrange(n_companies),
+        direction=direction,
+        kind=kind,
+        category=cat,
+        category_ancestors=anc,
+        ewc_codes=ewc,
+        quantity_yearly=rng.choice([0.0, rng.uniform(1, 1000)]),
+        lat=lat,
+        lon=lon,
+        months=rng.choice([0, 0xFFF, rng.randrange(4096)]),
+        temperature_c=rng.choice([None, rng.uniform(20, 120)]),
+        water_quality=rng.choice([None, 1, 2, 3]),
+        form=rng.choice([None, *FORMS]),
+        hazardous=rng.random() < 0.2,
+        accepts_hazardous=rng.random() < 0.5,
         price_eur_per_unit=rng.choice([None, rng.uniform(-20, 50)]),
         disposal_cost_eur_per_unit=rng.choice([None, rng.uniform(0, 80)]),
-        max_km=rng.choice([None, None, rng.uniform(1, 120)]), value_class=vc, nace_division=rng.choice(_DIVS),
+        max_km=rng.choice([None, None, rng.uniform(1, 120)]),
+        value_class=vc,
+        nace_division=rng.choice(_DIVS),
         disposal_route=rng.choice([None, "landfill", "incineration", "recycling"]),
         excluded_company_ids=frozenset(rng.sample(range(n_companies), rng.choice([0, 0, 0, 1]))),
         excluded_nace=frozenset(rng.choice([(), (), (), (), ("35",)])),
@@ -105,7 +138,11 @@ def random_stream(rng: random.Random, sid: int, direction: str, n_companies: int
 def random_world(seed: int, n_streams: int = 60, n_companies: int = 15, shared_spots: bool = False):
     """Random offers, needs and companies around southern Sweden (deterministic for a seed)."""
     rng = random.Random(seed)
-    spots = [(55 + rng.uniform(-0.5, 0.5), 13 + rng.uniform(-0.5, 0.5)) for _ in range(5)] if shared_spots else None
+    spots = (
+        [(55 + rng.uniform(-0.5, 0.5), 13 + rng.uniform(-0.5, 0.5)) for _ in range(5)]
+        if shared_spots
+        else None
+    )
     streams = [
         random_stream(rng, i, rng.choice(["offer", "need"]), n_companies, spots) for i in range(n_streams)
     ]
@@ -115,7 +152,11 @@ def random_world(seed: int, n_streams: int = 60, n_companies: int = 15, shared_s
         lat, lon = rng.choice(spots) if spots else (55 + rng.uniform(-0.8, 0.8), 13 + rng.uniform(-1.2, 1.2))
         companies.append(
             CompanySpec(
-                id=c, nace_division=div, nace_class=div + rng.choice(["11", "51", "61", "13"]), lat=lat, lon=lon,
+                id=c,
+                nace_division=div,
+                nace_class=div + rng.choice(["11", "51", "61", "13"]),
+                lat=lat,
+                lon=lon,
                 excluded_company_ids=frozenset(rng.sample(range(n_companies), rng.choice([0, 0, 1]))),
                 excluded_nace=frozenset(rng.choice([(), (), (), ("10",)])),
             )

@@ -6,7 +6,15 @@ import sys
 from pathlib import Path
 
 ENGINE = Path(__file__).resolve().parents[3] / "matching" / "engine"
-FORBIDDEN = ("django", "companies", "streams", "matching.models", "matching.services", "rest_framework", "celery")
+FORBIDDEN = (
+    "django",
+    "companies",
+    "streams",
+    "matching.models",
+    "matching.services",
+    "rest_framework",
+    "celery",
+)
 
 
 def _imports(path: Path):
@@ -33,7 +41,12 @@ def test_it_imports_nothing_from_django_or_the_apps():
 
 
 def test_it_imports_no_clock_and_no_randomness():
-    bad = [(p.name, n) for p in sorted(ENGINE.glob("*.py")) for n in _imports(p) if n in ("random", "time", "secrets")]
+    bad = [
+        (p.name, n)
+        for p in sorted(ENGINE.glob("*.py"))
+        for n in _imports(p)
+        if n in ("random", "time", "secrets")
+    ]
     assert bad == []
     for p in ENGINE.glob("*.py"):
         text = p.read_text(encoding="utf-8")

@@ -24,6 +24,11 @@ def _assert_same(fast, ref):
         assert a.parts.volume_value == pytest.approx(b.parts.volume_value, abs=1e-9)
         assert a.parts.availability == pytest.approx(b.parts.availability, abs=1e-9)
         assert a.reasons == b.reasons
+        assert a.distance_km == pytest.approx(b.distance_km, abs=1e-9)
+        ia, ib = a.impact, b.impact
+        assert (ia.unit, ia.assumptions) == (ib.unit, ib.assumptions)
+        for f in ("quantity_yearly", "diverted_t", "co2e_t", "eur_provider", "eur_receiver", "transport_eur"):
+            assert getattr(ia, f) == pytest.approx(getattr(ib, f), rel=1e-9, abs=1e-9)
 
 
 def _both(offers, needs, companies, config=TEST_CONFIG):
@@ -40,7 +45,11 @@ def test_the_fast_engine_equals_the_naive_reference_on_random_small_sets(seed):
 
 
 @settings(max_examples=25, deadline=None)
-@given(seed=st.integers(min_value=0, max_value=10**9), shared=st.booleans(), min_score=st.sampled_from([0.0, 0.3]))
+@given(
+    seed=st.integers(min_value=0, max_value=10**9),
+    shared=st.booleans(),
+    min_score=st.sampled_from([0.0, 0.3]),
+)
 def test_the_kd_tree_paths_equal_the_reference_including_ties(seed, shared, min_score):
     # Start the k-nearest rounds at k=1 so the search needs many rounds, send every sector through the
     # KD-tree code, and use shared spots to create exact distance ties.
@@ -95,7 +104,9 @@ def test_shuffled_input_gives_the_same_output(seed, shuffle_seed):
 
 def test_the_result_is_sorted_best_first_with_a_total_order():
     offers, needs, companies = random_world(5, n_streams=100, n_companies=30)
-    out = rank_candidates(offers, needs, config=TEST_CONFIG, rules=RULES, companies=companies, priors=maestri_priors())
+    out = rank_candidates(
+        offers, needs, config=TEST_CONFIG, rules=RULES, companies=companies, priors=maestri_priors()
+    )
     keys = [candidate_sort_key(c, 12) for c in out]
     assert keys == sorted(keys)
     assert len(set(keys)) == len(keys)
@@ -112,18 +123,33 @@ def test_match_one_returns_the_streams_own_top_k_from_the_reference(seed):
         got = match_one(s, index)
         others = [x for x in streams if x.id != s.id]
         if s.direction == "offer":
-            ref = naive_rank([s], [x for x in others if x.direction == "need"], config=TEST_CONFIG, rules=RULES,
-                             companies=companies, priors=priors)
+            ref = naive_rank(
+                [s],
+                [x for x in others if x.direction == "need"],
+                config=TEST_CONFIG,
+                rules=RULES,
+                companies=companies,
+                priors=priors,
+            )
             counter = "need_id"
         else:
-            ref = naive_rank([x for x in others if x.direction == "offer"], [s], config=TEST_CONFIG, rules=RULES,
-                             companies=companies, priors=priors)
+            ref = naive_rank(
+                [x for x in others if x.direction == "offer"],
+                [s],
+                config=TEST_CONFIG,
+                rules=RULES,
+                companies=companies,
+                priors=priors,
+            )
             counter = "offer_id"
         mine = [c for c in ref if getattr(c, "offer_id" if s.direction == "offer" else "need_id") == s.id]
         declared = sorted(
-            (c for c in mine if not c.prospective), key=lambda c: (-rank_key(c.score, 12), getattr(c, counter))
+            (c for c in mine if not c.prospective),
+            key=lambda c: (-rank_key(c.score, 12), getattr(c, counter)),
         )[: TEST_CONFIG.top_k]
-        expected = sorted(declared + [c for c in mine if c.prospective], key=lambda c: candidate_sort_key(c, 12))
+        expected = sorted(
+            declared + [c for c in mine if c.prospective], key=lambda c: candidate_sort_key(c, 12)
+        )
         _assert_same(got, expected)
 
 
@@ -150,3 +176,46 @@ def test_streams_outside_their_validity_dates_are_left_out():
     assert rank_candidates(expired, needs, config=TEST_CONFIG, as_of=date(2025, 6, 1)) == rank_candidates(
         offers, needs, config=TEST_CONFIG
     )
+
+
+def test_a_scan_cap_only_drops_pairs_and_never_changes_a_score():
+    offers, needs, companies = random_world(31, n_streams=200, n_companies=10, shared_spots=True)
+    exact = rank_candidates(
+        offers, needs, config=dataclasses.replace(TEST_CONFIG, max_scan_per_block=None), rules=RULES
+    )
+    capped = rank_candidates(
+        offers, needs, config=dataclasses.replace(TEST_CONFIG, max_scan_per_block=2), rules=RULES
+    )
+    by_key = {key_of(c): c.score for c in exact}
+    naive = {key_of(c): c.score for c in naive_rank(offers, needs, config=TEST_CONFIG, rules=RULES)}
+    assert by_key == naive  # without a cap the search is exact
+    from matching.engine import score_pair
+
+    specs = {s.id: s for s in offers + needs}
+    for c in capped:  # with a cap every returned pair is real and scored exactly
+        ref = score_pair(specs[c.offer_id], specs[c.need_id], config=TEST_CONFIG, rules=RULES)
+        assert ref is not None and ref.score == pytest.approx(c.score, abs=1e-12)
+
+
+def test_rank_index_reports_phases_with_a_clock_passed_in():
+    from itertools import count
+
+    from matching.engine import build_index, rank_index
+
+    offers, needs, companies = random_world(4)
+    ticks = count()
+    stats = {}
+    index = build_index(
+        offers + needs, config=TEST_CONFIG, rules=RULES, companies=companies, priors=maestri_priors()
+    )
+    out = rank_index(index, stats=stats, clock=lambda: float(next(ticks)))
+    assert set(stats["phases_s"]) == {
+        "search",
+        "top_k",
+        "prospective",
+        "materialise_declared",
+        "materialise_prospective",
+        "order",
+    }
+    assert all(v == 1.0 for v in stats["phases_s"].values())
+    assert stats["matches"] == len(out)

@@ -34,7 +34,9 @@ def test_a_fly_ash_match_matches_the_hand_calculation():
 
 def test_a_gate_fee_reduces_the_providers_saving_and_pays_the_receiver():
     imp = score_pair(
-        offer(disposal_cost_eur_per_unit=30.0, price_eur_per_unit=-10.0), need(price_eur_per_unit=12.0), config=CFG
+        offer(disposal_cost_eur_per_unit=30.0, price_eur_per_unit=-10.0),
+        need(price_eur_per_unit=12.0),
+        config=CFG,
     ).impact
     assert imp.eur_provider == pytest.approx(800 * (30.0 - 10.0))
     assert imp.eur_receiver == pytest.approx(800 * (12.0 + 10.0) - imp.transport_eur)
@@ -68,7 +70,13 @@ def test_a_missing_quantity_is_labelled():
 
 def test_the_prospective_impact_says_what_it_assumes():
     imp = estimate_impact(
-        offer(), None, distance_km=10.0, exchangeable=800.0, substitution_factor=1.0, factors=FACTORS, config=CFG,
+        offer(),
+        None,
+        distance_km=10.0,
+        exchangeable=800.0,
+        substitution_factor=1.0,
+        factors=FACTORS,
+        config=CFG,
         prospective=True,
     )
     assert imp.assumptions[0] == "prospective: assumes the company could take the whole offer"
@@ -97,7 +105,12 @@ def test_a_factor_file_can_be_passed_in(tmp_path):
     p.write_text("key,value,unit,source\nvirgin_co2e.value_class.bulk_low,1.0,t CO2e per t,test\n")
     factors = load_impact_factors(p)
     imp = estimate_impact(
-        offer(ewc_codes=()), need(ewc_codes=()), distance_km=0.0, exchangeable=10.0, substitution_factor=1.0,
-        factors=factors, config=CFG,
+        offer(ewc_codes=()),
+        need(ewc_codes=()),
+        distance_km=0.0,
+        exchangeable=10.0,
+        substitution_factor=1.0,
+        factors=factors,
+        config=CFG,
     )
     assert imp.co2e_t == pytest.approx(10.0)

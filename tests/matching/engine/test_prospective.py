@@ -12,8 +12,9 @@ CFG = EngineConfig()
 
 
 def company(cid, nace_class, dlat=0.0, **kw):
-    return CompanySpec(id=cid, nace_division=nace_class[:2], nace_class=nace_class, lat=MALMO[0] + dlat,
-                       lon=MALMO[1], **kw)
+    return CompanySpec(
+        id=cid, nace_division=nace_class[:2], nace_class=nace_class, lat=MALMO[0] + dlat, lon=MALMO[1], **kw
+    )
 
 
 CEMENT, CONCRETE, BAKERY, STEEL = "2351", "2361", "1071", "2410"
@@ -29,13 +30,16 @@ def test_an_offer_gets_companies_whose_sector_typically_takes_it():
     c = out[0]
     assert c.need_id is None and c.offer_id == 1 and c.source_company_id == 10
     assert c.reasons[0] == "companies like these often use this"
-    assert "recorded exchanges with EWC code 10 01 02 from NACE division 35 went to NACE division 23" in c.reasons[1]
+    assert (
+        "recorded exchanges with EWC code 10 01 02 from NACE division 35 went to NACE division 23"
+        in c.reasons[1]
+    )
     assert c.impact.assumptions[0] == "prospective: assumes the company could take the whole offer"
 
 
 def test_a_prospective_company_ranks_below_a_declared_need_of_equal_quality():
     declared = need(company_id=30, lat=MALMO[0] + 0.05, quantity_yearly=0.0)
-    strong = dataclasses.replace(CFG, prior_saturation=0.1)  # the sector evidence counts fully
+    strong = dataclasses.replace(CFG, prior_scale=1e-9)  # the sector evidence counts fully (compatibility 1)
     out = _run([offer()], [declared], [company(30, CEMENT, 0.05), company(31, CEMENT, 0.05)], strong)
     out = [c for c in out if c.offer_id == 1]  # leave out suggestions of producers for the need
     assert [(c.target_company_id, c.prospective) for c in out] == [(30, False), (31, True)]
@@ -74,7 +78,9 @@ def test_prospective_companies_respect_the_radius():
 def test_a_need_gets_companies_that_typically_produce_it():
     slag_need = need(ewc_codes=("100202",), nace_division="23", nace_class=CEMENT)
     out = _run([], [slag_need], [company(40, STEEL, 0.05), company(41, BAKERY, 0.05)])
-    assert [(c.source_company_id, c.target_company_id, c.offer_id, c.need_id) for c in out] == [(40, 11, None, 2)]
+    assert [(c.source_company_id, c.target_company_id, c.offer_id, c.need_id) for c in out] == [
+        (40, 11, None, 2)
+    ]
     assert out[0].reasons[0] == "companies like these often produce this"
 
 
@@ -85,3 +91,16 @@ def test_without_priors_there_are_no_prospective_matches():
 def test_the_class_within_a_division_breaks_ties():
     out = _run([offer()], [], [company(50, "2399", 0.05), company(51, CEMENT, 0.05)])
     assert [c.target_company_id for c in out][0] == 51
+
+
+def test_a_sharded_run_can_leave_out_one_side_of_prospective_matches():
+    slag_need = need(ewc_codes=("100202",), nace_division="23", nace_class=CEMENT, company_id=12)
+    kw = {
+        "config": CFG,
+        "companies": [company(20, CEMENT, 0.05), company(40, STEEL, 0.05)],
+        "priors": maestri_priors(),
+    }
+    both = rank_candidates([offer()], [slag_need], **kw)
+    offers_only = rank_candidates([offer()], [slag_need], prospective_for=("offer",), **kw)
+    assert {c.offer_id is None for c in both if c.prospective} == {True, False}
+    assert [c for c in both if not (c.prospective and c.offer_id is None)] == offers_only

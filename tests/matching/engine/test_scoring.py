@@ -19,7 +19,7 @@ KM_PER_DEG = 6371.0088 * math.pi / 180.0
 def test_a_worked_example_matches_the_hand_calculation():
     c = score_pair(offer(), need(), config=CFG)
     d = 0.1 * KM_PER_DEG  # same longitude, 0.1 degree apart
-    dist = 1 - (d / 100.0) ** 2  # bulk_low radius 100 km, decay power 2
+    dist = 1 - d / 100.0  # bulk_low radius 100 km, linear decay
     fit = 0.6 * (800 / 1000) + 0.4 * 1.0  # covers 80 % of the need, absorbs all of the offer
     value = 5.0 + 5.0  # no prices: half of the 10 EUR/t bulk default on each side
     transport = 2.0 + 0.10 * 1.3 * d
@@ -28,7 +28,7 @@ def test_a_worked_example_matches_the_hand_calculation():
     assert c.parts.distance == pytest.approx(dist, rel=1e-9)
     assert c.parts.volume_value == pytest.approx(vv, rel=1e-9)
     assert c.parts.compatibility == 1.0 and c.parts.availability == 1.0
-    assert c.score == pytest.approx(1.0 * dist * vv**0.5 * 1.0, rel=1e-9)
+    assert c.score == pytest.approx(1.0 * dist * vv**0.5 * 1.0, rel=1e-9)  # weights 1, 1, 0.5, 0.5
     assert c.score == c.parts.total
 
 
@@ -85,12 +85,24 @@ def test_no_overlapping_month_gives_no_candidate():
         ({}, {"max_km": 5.0}, 0.1, None),  # the need's own limit wins
         ({"max_km": 300.0}, {}, 2.0, "candidate"),  # the offer's own limit overrides the class radius
         ({"max_km": 300.0}, {"max_km": 150.0}, 2.0, None),  # the smaller of both
-        ({"kind": "energy", "cat": HEAT, "value_class": "heat", "ewc_codes": ()},
-         {"kind": "energy", "cat": HEAT, "value_class": "heat", "ewc_codes": ()}, 0.04, "candidate"),
-        ({"kind": "energy", "cat": HEAT, "value_class": "heat", "ewc_codes": ()},
-         {"kind": "energy", "cat": HEAT, "value_class": "heat", "ewc_codes": ()}, 0.1, None),  # heat: 5 km
-        ({"kind": "water", "cat": WATER, "value_class": "water", "ewc_codes": ()},
-         {"kind": "water", "cat": WATER, "value_class": "water", "ewc_codes": ()}, 0.3, None),  # water: 30 km
+        (
+            {"kind": "energy", "cat": HEAT, "value_class": "heat", "ewc_codes": ()},
+            {"kind": "energy", "cat": HEAT, "value_class": "heat", "ewc_codes": ()},
+            0.04,
+            "candidate",
+        ),
+        (
+            {"kind": "energy", "cat": HEAT, "value_class": "heat", "ewc_codes": ()},
+            {"kind": "energy", "cat": HEAT, "value_class": "heat", "ewc_codes": ()},
+            0.1,
+            None,
+        ),  # heat: 5 km
+        (
+            {"kind": "water", "cat": WATER, "value_class": "water", "ewc_codes": ()},
+            {"kind": "water", "cat": WATER, "value_class": "water", "ewc_codes": ()},
+            0.3,
+            None,
+        ),  # water: 30 km
     ],
 )
 def test_there_is_no_candidate_beyond_the_radius(offer_kw, need_kw, dlat, expected):
@@ -108,8 +120,8 @@ def test_low_value_bulk_far_away_scores_low_and_valuable_material_travels():
     bulk = score_pair(offer(), need(lat=far), config=CFG)
     near = score_pair(offer(), need(), config=CFG)
     valuable = score_pair(offer(value_class="high"), need(lat=far, value_class="high"), config=CFG)
-    assert bulk.score < 0.25 < 0.8 < near.score
-    assert valuable.score > 0.8
+    assert bulk.score < 0.15 < 0.8 < near.score
+    assert valuable.score > 0.75
 
 
 # --- properties ---------------------------------------------------------------------------------
@@ -119,20 +131,37 @@ _opt_float = st.one_of(st.none(), st.floats(min_value=-50, max_value=200, allow_
 @st.composite
 def stream_pairs(draw):
     kind = draw(st.sampled_from(["material", "energy", "water"]))
-    vc = {"material": draw(st.sampled_from(["bulk_low", "medium", "high"])), "energy": "heat", "water": "water"}[kind]
+    vc = {
+        "material": draw(st.sampled_from(["bulk_low", "medium", "high"])),
+        "energy": "heat",
+        "water": "water",
+    }[kind]
     cat, anc = {"material": FLY_ASH, "energy": HEAT, "water": WATER}[kind]
 
     def one(direction, sid, company):
         return StreamSpec(
-            id=sid, company_id=company, direction=direction, kind=kind, category=cat, category_ancestors=anc,
-            ewc_codes=draw(st.sampled_from([(), ("100102",), ("100101",), ("100202",)])) if kind == "material" else (),
+            id=sid,
+            company_id=company,
+            direction=direction,
+            kind=kind,
+            category=cat,
+            category_ancestors=anc,
+            ewc_codes=draw(st.sampled_from([(), ("100102",), ("100101",), ("100202",)]))
+            if kind == "material"
+            else (),
             quantity_yearly=draw(st.one_of(st.just(0.0), st.floats(min_value=0.001, max_value=1e6))),
-            lat=MALMO[0], lon=MALMO[1], months=draw(st.integers(min_value=0, max_value=0xFFF)),
-            temperature_c=draw(_opt_float), water_quality=draw(st.one_of(st.none(), st.integers(0, 4))),
+            lat=MALMO[0],
+            lon=MALMO[1],
+            months=draw(st.integers(min_value=0, max_value=0xFFF)),
+            temperature_c=draw(_opt_float),
+            water_quality=draw(st.one_of(st.none(), st.integers(0, 4))),
             form=draw(st.sampled_from([None, "solid", "granular", "powder", "sludge", "liquid", "mixed"])),
-            hazardous=draw(st.booleans()), accepts_hazardous=draw(st.booleans()),
-            price_eur_per_unit=draw(_opt_float), disposal_cost_eur_per_unit=draw(_opt_float),
-            max_km=draw(st.one_of(st.none(), st.floats(min_value=0.0, max_value=500.0))), value_class=vc,
+            hazardous=draw(st.booleans()),
+            accepts_hazardous=draw(st.booleans()),
+            price_eur_per_unit=draw(_opt_float),
+            disposal_cost_eur_per_unit=draw(_opt_float),
+            max_km=draw(st.one_of(st.none(), st.floats(min_value=0.0, max_value=500.0))),
+            value_class=vc,
             nace_division="23",
         )
 
@@ -140,7 +169,11 @@ def stream_pairs(draw):
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(pair=stream_pairs(), dlat=st.floats(min_value=0.0, max_value=3.0), dlon=st.floats(min_value=-3.0, max_value=3.0))
+@given(
+    pair=stream_pairs(),
+    dlat=st.floats(min_value=0.0, max_value=3.0),
+    dlon=st.floats(min_value=-3.0, max_value=3.0),
+)
 def test_the_score_and_every_part_lie_in_the_unit_interval(pair, dlat, dlon):
     o, n = pair
     c = score_pair(o, dataclasses.replace(n, lat=n.lat + dlat, lon=n.lon + dlon), config=CFG)

@@ -1,0 +1,109 @@
+"""The only place where lists of matches and matching runs are filtered (pages and API alike).
+
+`MatchFilterSet` also applies the `ordering` parameter (see `matching.forms.ordering_terms`), so a page
+orders exactly as the API's OrderingFilter does.
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from companies.models import Region
+from companies.roles import roles_for
+from matching.choices import MatchStatus, RunKind, RunStatus
+from matching.forms import MatchFilterForm, ordering_terms
+from matching.models import Match, MatchingRun
+from matching.permissions import whole_match_q
+from streams.choices import StreamKind, Visibility
+
+
+class IdFilter(django_filters.Filter):
+    """A whole-number id (NumberFilter would accept 1.5)."""
+
+    field_class = forms.IntegerField
+
+
+class MatchFilterSet(django_filters.FilterSet):
+    """Filters over matches the viewer may see. Pass `user` (or a `request`): the company filter
+    depends on who asks, so that it cannot reveal the company behind an anonymous listing."""
+
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    stream = IdFilter(method="filter_stream", label=_("Stream number (offer or need)"))
+    company = IdFilter(method="filter_company", label=_("Company number (either side)"))
+    kind = django_filters.ChoiceFilter(choices=StreamKind.choices, method="filter_kind", label=_("Kind"))
+    min_score = django_filters.NumberFilter(
+        field_name="score", lookup_expr="gte", label=_("Minimum score"), min_value=0, max_value=1,
+        widget=forms.Select(choices=(
+            ("", _("Any")), ("0.25", "25 %"), ("0.5", "50 %"), ("0.75", "75 %"), ("0.9", "90 %"),
+        )),
+        help_text=_("0 to 1"),
+    )
+    status = django_filters.MultipleChoiceFilter(
+        choices=MatchStatus.choices, label=_("Status"), widget=forms.CheckboxSelectMultiple
+    )
+    region = django_filters.ModelChoiceFilter(
+        queryset=Region.objects.all(), to_field_name="code", method="filter_region", label=_("Region"),
+    )
+    prospective = django_filters.BooleanFilter(label=_("Prospective (no declared need or offer)"))
+
+    class Meta:
+        model = Match
+        form = MatchFilterForm
+        fields = ("q", "stream", "company", "kind", "min_score", "status", "region", "prospective")
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, user=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self.user = user if user is not None else getattr(request, "user", None)
+
+    def filter_queryset(self, queryset):
+        data = self.form.cleaned_data
+        for name, value in data.items():
+            if name in self.filters:
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset.order_by(*ordering_terms(data.get("ordering")))
+
+    def search(self, qs, name, value: str):
+        # Titles only: searching company names would reveal who is behind an anonymous listing.
+        return qs.filter(Q(offer__title__icontains=value) | Q(need__title__icontains=value))
+
+    def filter_stream(self, qs, name, value: int):
+        return qs.filter(Q(offer_id=value) | Q(need_id=value))
+
+    def filter_kind(self, qs, name, value: str):
+        return qs.filter(Q(offer__kind=value) | Q(need__kind=value))
+
+    @extend_schema_field(OpenApiTypes.STR)  # a region code, e.g. SE22
+    def filter_region(self, qs, name, value):
+        sides = (
+            Q(offer__site__region=value) | Q(need__site__region=value)
+            | Q(offer__isnull=True, source_company__sites__region=value)
+            | Q(need__isnull=True, target_company__sites__region=value)
+        )
+        return qs.filter(pk__in=Match.objects.filter(sides).values("pk"))
+
+    def filter_company(self, qs, name, value: int):
+        either = Q(source_company_id=value) | Q(target_company_id=value)
+        roles = roles_for(self.user)
+        if roles.is_staff or value in roles.company_ids:
+            return qs.filter(either)
+        # Another company: only the matches in which its name is shown to this viewer.
+        named = (Q(source_company_id=value) & Q(offer__visibility=Visibility.PUBLIC)) | (
+            Q(target_company_id=value) & Q(need__visibility=Visibility.PUBLIC)
+        )
+        if roles.facilitator_region_ids:
+            named |= either & whole_match_q(self.user)
+        return qs.filter(pk__in=Match.objects.filter(named).values("pk"))
+
+
+class MatchingRunFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=RunStatus.choices, label=_("Status"))
+    kind = django_filters.ChoiceFilter(choices=RunKind.choices, label=_("Kind"))
+
+    class Meta:
+        model = MatchingRun
+        fields = ("status", "kind")

@@ -1,0 +1,70 @@
+"""Who may see what of a match, and who may start matching runs.
+
+Seeing a match at all is `Match.objects.visible_to(user)`. Within a visible match, facilitators of a
+region the match touches and staff see everything (they work the review queue); a party sees its own
+side fully and the counterpart as the confidentiality rules allow (see `matching/presentation.py`).
+The double opt-in of the facilitation issue will widen the counterpart view here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from companies.roles import roles_for
+
+
+def match_region_ids(match) -> set[int]:
+    """Regions a match touches: the sites of its streams and, for a side without a stream (a
+    prospective company), that company's sites. Uses only prefetched data."""
+    ids: set[int] = set()
+    for stream, company in ((match.offer, match.source_company), (match.need, match.target_company)):
+        if stream is not None:
+            ids.add(stream.site.region_id)
+        else:
+            ids.update(site.region_id for site in company.sites.all())
+    return ids
+
+
+def sees_whole_match(user, match) -> bool:
+    """Staff, and facilitators of a region the match touches, see both parties' full data."""
+    roles = roles_for(user)
+    if not roles.authenticated:
+        return False
+    if roles.is_staff:
+        return True
+    return bool(roles.facilitator_region_ids & match_region_ids(match))
+
+
+def whole_match_q(user) -> Q:
+    """The database twin of `sees_whole_match`, for filters that must not reveal hidden names."""
+    roles = roles_for(user)
+    if roles.is_staff:
+        return Q()
+    ids = roles.facilitator_region_ids
+    if not ids:
+        return Q(pk__in=[])
+    return (
+        Q(offer__site__region_id__in=ids)
+        | Q(need__site__region_id__in=ids)
+        | Q(offer__isnull=True, source_company__sites__region_id__in=ids)
+        | Q(need__isnull=True, target_company__sites__region_id__in=ids)
+    )
+
+
+def can_run_matching(user) -> bool:
+    """Staff and facilitators may start runs and follow their progress."""
+    roles = roles_for(user)
+    return roles.authenticated and (roles.is_staff or roles.is_facilitator)
+
+
+class CanRunMatching(BasePermission):
+    """Reads for every signed-in user (the list is filtered by `run_list`, other runs are 404);
+    starting a run only for staff and facilitators."""
+
+    message = "Only facilitators and staff can start matching runs."
+
+    def has_permission(self, request, view):
+        if not (request.user and request.user.is_authenticated):
+            return False
+        return request.method in SAFE_METHODS or can_run_matching(request.user)

@@ -1,0 +1,135 @@
+"""Reads for matches and matching runs: start from `visible_to(user)`, then the FilterSet.
+
+Every row carries what `matching.presentation.MatchView` needs (both streams with their sites,
+regions and categories, both companies with their sector and, for prospective sides, their sites), so
+that pages and serializers run a fixed number of queries however many matches they show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, When, Window
+from django.db.models.functions import RowNumber
+
+from companies.models import Site
+from companies.roles import roles_for
+from matching.choices import RunKind
+from matching.filtersets import MatchFilterSet, MatchingRunFilterSet
+from matching.forms import ordering_terms
+from matching.models import Match, MatchingRun
+from matching.permissions import can_run_matching
+from streams.choices import StreamStatus
+from streams.models import Stream
+
+_STREAM_RELATED = ("site", "site__region", "category")
+MATCH_RELATED = (
+    "offer", *(f"offer__{r}" for r in _STREAM_RELATED),
+    "need", *(f"need__{r}" for r in _STREAM_RELATED),
+    "source_company", "source_company__nace", "target_company", "target_company__nace",
+)
+# How many matches each of an SME's streams shows on "Suggested partners" before "show all".
+TOP_PER_STREAM = 5
+# With one stream chosen, its matches are all shown up to this many (the API pages through all).
+ONE_STREAM_LIMIT = 100
+
+
+def _sites():
+    return Site.objects.select_related("region").order_by("pk")
+
+
+def match_queryset(*, user) -> QuerySet[Match]:
+    """The matches `user` may see, with everything their presentation needs."""
+    return (
+        Match.objects.visible_to(user)
+        .select_related(*MATCH_RELATED)
+        .prefetch_related(
+            Prefetch("source_company__sites", queryset=_sites()),
+            Prefetch("target_company__sites", queryset=_sites()),
+        )
+    )
+
+
+def match_list(*, user, filters=None) -> MatchFilterSet:
+    """The filterset over the matches `user` may see; `.qs` is the ordered list, `.form` the form."""
+    return MatchFilterSet(filters or {}, queryset=match_queryset(user=user), user=user)
+
+
+def stream_matches(*, user, stream: Stream, filters=None) -> MatchFilterSet:
+    """Matches of one stream (as offer or need) that `user` may see. The caller has already checked
+    that the stream itself is visible (404 otherwise)."""
+    qs = match_queryset(user=user).filter(Q(offer=stream) | Q(need=stream))
+    return MatchFilterSet(filters or {}, queryset=qs, user=user)
+
+
+@dataclass
+class PartnerGroup:
+    """One of the viewer's own streams with its best matches (`stream` is None for prospective
+    suggestions made to the company itself, which have no stream on its side)."""
+
+    stream: Stream | None
+    matches: list[Match] = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def more(self) -> int:
+        return max(0, self.total - len(self.matches))
+
+
+@dataclass
+class SuggestedPartners:
+    filterset: MatchFilterSet
+    groups: list[PartnerGroup]
+    streams: list[Stream]  # all of the viewer's companies' streams, for the stream filter
+
+
+def partner_groups(*, user, filters=None) -> SuggestedPartners:
+    """"Suggested partners" of an SME: its own streams, each with its top matches under the filters
+    (all of them, up to a limit, when one stream is chosen). Without filters every active stream of
+    the company is listed, also those without matches yet."""
+    filters = filters or {}
+    filterset = match_list(user=user, filters=filters)
+    company_ids = roles_for(user).company_ids
+    qs = filterset.qs.filter(Q(source_company_id__in=company_ids) | Q(target_company_id__in=company_ids))
+    cleaned = filterset.form.cleaned_data  # validated by `.qs`; invalid filters are left out
+    own_stream = Case(When(source_company_id__in=company_ids, then=F("offer_id")), default=F("need_id"))
+    terms = ordering_terms(cleaned.get("ordering"))
+    limit = ONE_STREAM_LIMIT if cleaned.get("stream") else TOP_PER_STREAM
+    rows = list(
+        qs.annotate(
+            own_stream_id=own_stream,
+            rank=Window(RowNumber(), partition_by=[own_stream], order_by=terms),
+            stream_total=Window(Count("pk"), partition_by=[own_stream]),
+        )
+        .filter(rank__lte=limit)
+        .order_by(*terms)
+    )
+    streams = list(
+        Stream.objects.filter(company_id__in=company_ids).select_related("category").order_by("title", "pk")
+    )
+    unfiltered = not any(v for k, v in filters.items() if k not in ("ordering", "page"))
+    wanted = {r.own_stream_id for r in rows}
+    groups = {
+        s.pk: PartnerGroup(stream=s)
+        for s in streams
+        if s.pk in wanted or (unfiltered and s.status == StreamStatus.ACTIVE)
+    }
+    for row in rows:
+        group = groups.get(row.own_stream_id)
+        if group is None:  # prospective suggestions to the company itself
+            group = groups.setdefault(None, PartnerGroup(stream=None))
+        group.matches.append(row)
+        group.total = row.stream_total
+    return SuggestedPartners(filterset=filterset, groups=list(groups.values()), streams=streams)
+
+
+def run_list(*, user, filters=None) -> QuerySet[MatchingRun]:
+    """Runs `user` may follow: staff all; facilitators the runs they started and every full run;
+    everyone else none."""
+    qs = MatchingRun.objects.select_related("stream", "requested_by")
+    roles = roles_for(user)
+    if not can_run_matching(user):
+        qs = qs.none()
+    elif not roles.is_staff:
+        qs = qs.filter(Q(requested_by=user) | Q(kind=RunKind.FULL))
+    return MatchingRunFilterSet(filters or {}, queryset=qs).qs
