@@ -1,5 +1,6 @@
 """One router for the whole API under /api/v1/."""
 
+from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from companies.api.views import CompanyViewSet, NaceCodeViewSet, RegionViewSet, SiteViewSet
@@ -18,4 +19,4 @@ router.register("streams", StreamViewSet, basename="stream")
 router.register("matches", MatchViewSet, basename="match")
 router.register("matching-runs", MatchingRunViewSet, basename="matching-run")
 
-urlpatterns = router.urls
+urlpatterns = [*router.urls, path("", include("matching.dashboards.api"))]

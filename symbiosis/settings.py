@@ -121,6 +121,10 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# Dashboards cache their computed figures per region and data version (see docs/dashboards.md).
+DASHBOARD_CACHE_SECONDS = envint("DASHBOARD_CACHE_SECONDS", 60)
+DASHBOARD_VERSION_MEMO_SECONDS = envint("DASHBOARD_VERSION_MEMO_SECONDS", 1)
+
 # --- Auth -----------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

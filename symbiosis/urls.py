@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("companies.urls")),
     path("streams/", include("streams.urls")),
     path("matches/", include("matching.urls")),
+    path("", include("matching.dashboards.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("symbiosis.api_urls")),
