@@ -180,3 +180,8 @@ def celery_worker_pool():
 def celery_worker_parameters():
     # The ping check needs a result backend; the MatchingRun rows are our results.
     return {"perform_ping_check": False, "queues": ("celery",)}
+
+
+# --- Browser -----------------------------------------------------------------------------------
+# One Playwright instance per session: a second sync_playwright() inside the first one's loop fails.
+from tests.browser_support import browser, page  # noqa: E402, F401

@@ -3,7 +3,7 @@
 import pytest
 
 from streams.models import Stream
-from tests.browser.conftest import login, screenshot
+from tests.browser_support import login, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,7 +1,7 @@
 """Fixtures of the dashboard tests: a seeded demo region with matches in every status, realised
 exchanges, and a planted category listed by exactly two companies (the suppression probe).
 
-The browser fixtures of tests/browser are re-exported here so that test_browser.py can use them.
+The browser fixtures come from tests/browser_support.py through tests/conftest.py.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from matching.choices import MatchStatus, RunKind, RunStatus
 from matching.models import Match, MatchingRun, RealisedExchange
 from streams.choices import Direction, StreamKind, StreamStatus, Visibility
 from streams.models import ResourceCategory, Stream
-from tests.browser.conftest import browser, page  # noqa: F401 (re-exported fixtures)
 from tests.factories import CompanyFactory, SiteFactory, StreamFactory, nace, region
 
 # The planted category: offered in SE22 by exactly two companies, with a volume no other figure has.

@@ -3,7 +3,7 @@ shows country outlines and aggregated markers, and no request leaves 127.0.0.1."
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, login, screenshot
+from tests.browser_support import ARTIFACTS, login, screenshot
 
 pytestmark = [
     pytest.mark.browser,

@@ -1,4 +1,4 @@
-"""Browser tests: Debian's Chromium driven by Playwright against pytest-django's live server.
+"""Browser test support: Debian's Chromium driven by Playwright against pytest-django's live server.
 
 No browser is ever downloaded: Playwright launches /usr/bin/chromium. Requests to any host but
 127.0.0.1/localhost are aborted and recorded, so a page that needs the internet fails its test.

@@ -1,0 +1,188 @@
+"""End-to-end matching benchmark on PostgreSQL: seeded demo data at 1k / 10k / 100k streams.
+
+    .venv/bin/python benchmarks/matching_e2e.py                     # 1000 10000 100000
+    .venv/bin/python benchmarks/matching_e2e.py --sizes 1000 10000
+
+For each size, in a fresh subprocess (so peak RSS is per size) and a scratch database
+`symbiosis_bench` (dropped and re-created; override with BENCH_DATABASE_URL):
+  1. `seed_demo --streams N` (clustered around real industrial towns; not timed as matching);
+  2. a full run through the same service the Celery tasks call (`matching_run_full`, 2 shards, so
+     load -> rank -> stage -> finalise as on workers), phases from the MatchingRun row, plus the
+     engine phases (candidates / scoring / top-K) of one extra in-process rank for the breakdown;
+  3. a rerun, checking the match set is identical (idempotent, no duplicates);
+  4. one new stream end to end: POST /api/v1/streams/ (tasks in-process) until its match rows are
+     visible, median of 20, and the engine part alone (`match_one`).
+The naive all-pairs baseline and its top-K check are in benchmarks/engine_speed.py (engine-only).
+Writes benchmarks/results/matching_e2e.json with machine and versions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "matching_e2e.json"
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/symbiosis_bench"
+
+
+def _psql(db_url: str, sql: str) -> None:
+    base = db_url.rsplit("/", 1)[0] + "/postgres"
+    subprocess.run(["psql", base, "-q", "-c", sql], check=True, capture_output=True)
+
+
+def run_size(n: int, db_url: str) -> dict:
+    os.environ["DATABASE_URL"] = db_url
+    os.environ.pop("REDIS_URL", None)
+    os.environ.pop("CELERY_BROKER_URL", None)
+    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "symbiosis.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+
+    from matching import engine
+    from matching.choices import RunKind, RunStatus
+    from matching.models import Match, MatchingRun
+    from matching.services import (
+        engine_config,
+        engine_priors,
+        engine_rules,
+        load_companies,
+        load_specs,
+        matchable_streams,
+        matching_run_full,
+    )
+
+    call_command("migrate", verbosity=0)
+    t = time.perf_counter()
+    call_command("seed_demo", streams=n, verbosity=0)
+    seed_s = time.perf_counter() - t
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
+
+    def full_run():
+        run = MatchingRun.objects.create(kind=RunKind.FULL, shards_total=2, status=RunStatus.RUNNING)
+        t0 = time.perf_counter()
+        run = matching_run_full(run=run)
+        return run, time.perf_counter() - t0
+
+    run, total = full_run()
+    first = set(Match.objects.values_list("offer_id", "need_id", "source_company_id", "target_company_id", "score"))
+    run2, total2 = full_run()
+    second = set(Match.objects.values_list("offer_id", "need_id", "source_company_id", "target_company_id", "score"))
+
+    # Engine phase breakdown of the same data, in-process (what the shards spend inside "rank").
+    specs = load_specs(matchable_streams())
+    companies = load_companies()
+    cfg, rules, priors = engine_config(), engine_rules(), engine_priors()
+    stats: dict = {}
+    t0 = time.perf_counter()
+    index = engine.CandidateIndex(specs, config=cfg, rules=rules, companies=companies, priors=priors)
+    t_index = time.perf_counter() - t0
+    engine.rank_index(index, stats=stats, clock=time.perf_counter)
+
+    # One new stream, end to end through the API, and the engine part alone.
+    from django.contrib.auth import get_user_model
+    from rest_framework.test import APIClient
+
+    from companies.models import Company, Membership
+    from streams.models import Stream
+
+    client = APIClient()
+    template = Stream.objects.filter(direction="offer", kind="material", status="active").select_related(
+        "category").order_by("pk").first()
+    companies_for_new = list(Company.objects.filter(sites__isnull=False).distinct().order_by("pk")[:20])
+    e2e, engine_one = [], []
+    for i, company in enumerate(companies_for_new):
+        user = get_user_model().objects.create_user(f"bench-{n}-{i}")
+        Membership.objects.create(user=user, company=company, role="admin")
+        client.force_authenticate(user)
+        payload = {"direction": "need", "kind": template.kind, "title": f"bench need {i}",
+                   "category": template.category.code, "quantity": "50", "unit": template.unit, "period": "year"}
+        t0 = time.perf_counter()
+        response = client.post("/api/v1/streams/", payload, format="json")
+        assert response.status_code == 201, response.content
+        sid = response.json()["id"]
+        visible = Match.objects.filter(need_id=sid).exists()
+        e2e.append(time.perf_counter() - t0)
+        spec = load_specs(Stream.objects.filter(pk=sid))[0]
+        t0 = time.perf_counter()
+        engine.match_one(spec, index, config=cfg)
+        engine_one.append(time.perf_counter() - t0)
+        del visible  # a need far from every offer may legitimately get none
+
+    return {
+        "streams": n,
+        "active_streams": run.counts.get("streams"),
+        "seed_s": round(seed_s, 2),
+        "full_run_s": round(total, 3),
+        "rerun_s": round(total2, 3),
+        "rerun_identical": first == second,
+        "matches": run.counts.get("matches"),
+        "prospective": run.counts.get("prospective"),
+        "service_phases": run.timings,
+        "engine_index_s": round(t_index, 3),
+        "engine_phases": {k: (round(v, 3) if isinstance(v, float) else v) for k, v in stats.items()
+                          if not isinstance(v, dict)} | {"phases_s": stats.get("phases_s", {})},
+        "one_stream_api_to_rows_ms_median": round(statistics.median(e2e) * 1000, 1),
+        "one_stream_api_to_rows_ms_p90": round(sorted(e2e)[int(0.9 * len(e2e)) - 1] * 1000, 1),
+        "one_stream_engine_ms_median": round(statistics.median(engine_one) * 1000, 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
+    if args.child:
+        print(json.dumps(run_size(args.child, db_url)))
+        return
+    results = []
+    for n in args.sizes:
+        name = db_url.rsplit("/", 1)[1]
+        _psql(db_url, f"DROP DATABASE IF EXISTS {name}")
+        _psql(db_url, f"CREATE DATABASE {name}")
+        print(f"== {n} streams", file=sys.stderr, flush=True)
+        out = subprocess.run([sys.executable, __file__, "--child", str(n)], check=True, capture_output=True,
+                             text=True, cwd=ROOT)
+        row = json.loads(out.stdout.strip().splitlines()[-1])
+        print(json.dumps(row, indent=1), file=sys.stderr, flush=True)
+        results.append(row)
+    import django
+    import numpy
+    import scipy
+
+    doc = {
+        "benchmark": "matching_e2e",
+        "command": "python benchmarks/matching_e2e.py --sizes " + " ".join(map(str, args.sizes)),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
+        "versions": {"django": django.get_version(), "numpy": numpy.__version__, "scipy": scipy.__version__,
+                     "postgresql": subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()},
+        "targets": {"100k_full_run_s": 30, "100k_peak_rss_mb": 1024, "10k_full_run_s": 2,
+                    "one_stream_engine_ms": 5, "one_stream_e2e_ms": 100},
+        "results": results,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(doc, indent=2) + "\n")
+    print(f"wrote {RESULTS}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
