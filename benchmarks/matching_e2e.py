@@ -144,6 +144,26 @@ def run_size(n: int, db_url: str) -> dict:
     }
 
 
+def _write(results: list[dict], sizes: list[int]) -> None:
+    import django
+    import numpy
+    import scipy
+
+    doc = {
+        "benchmark": "matching_e2e",
+        "command": "python benchmarks/matching_e2e.py --sizes " + " ".join(map(str, sizes)),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
+        "versions": {"django": django.get_version(), "numpy": numpy.__version__, "scipy": scipy.__version__,
+                     "postgresql": subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()},
+        "targets": {"100k_full_run_s": 30, "100k_peak_rss_mb": 1024, "10k_full_run_s": 2,
+                    "one_stream_engine_ms": 5, "one_stream_e2e_ms": 100},
+        "results": results,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(doc, indent=2) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
@@ -164,23 +184,7 @@ def main() -> None:
         row = json.loads(out.stdout.strip().splitlines()[-1])
         print(json.dumps(row, indent=1), file=sys.stderr, flush=True)
         results.append(row)
-    import django
-    import numpy
-    import scipy
-
-    doc = {
-        "benchmark": "matching_e2e",
-        "command": "python benchmarks/matching_e2e.py --sizes " + " ".join(map(str, args.sizes)),
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "python": platform.python_version()},
-        "versions": {"django": django.get_version(), "numpy": numpy.__version__, "scipy": scipy.__version__,
-                     "postgresql": subprocess.run(["psql", "--version"], capture_output=True, text=True).stdout.strip()},
-        "targets": {"100k_full_run_s": 30, "100k_peak_rss_mb": 1024, "10k_full_run_s": 2,
-                    "one_stream_engine_ms": 5, "one_stream_e2e_ms": 100},
-        "results": results,
-    }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(doc, indent=2) + "\n")
+        _write(results, args.sizes)  # after every size, so a long 100k run keeps the smaller ones
     print(f"wrote {RESULTS}", file=sys.stderr)
 
 
