@@ -282,12 +282,17 @@ def matching_run_shard(*, run: MatchingRun, shard: int, progress: Callable[[str,
     offers = [s for s in specs if s.direction == Direction.OFFER and s.id % n == shard]
     needs = [s for s in specs if s.direction == Direction.NEED]
     t1 = time.perf_counter()
-    candidates = engine.rank_candidates(
-        offers, needs, config=engine_config(), rules=engine_rules(), companies=companies,
-        priors=engine_priors(), as_of=timezone.now().date(),
-        # Every shard sees all needs; the first one alone suggests prospective providers for them.
-        prospective_for=("offer", "need") if shard == 0 else ("offer",),
-    )
+    common = {"config": engine_config(), "rules": engine_rules(), "companies": companies,
+              "priors": engine_priors(), "as_of": timezone.now().date()}
+    candidates = engine.rank_candidates(offers, needs, prospective_for=("offer",), **common)
+    if shard == 0:
+        # Prospective providers for a need leave out companies already among its declared top K,
+        # which only a pass over *all* offers knows; the first shard does that pass once.
+        all_offers = [s for s in specs if s.direction == Direction.OFFER]
+        candidates += [
+            c for c in engine.rank_candidates(all_offers, needs, prospective_for=("need",), **common)
+            if c.offer_id is None
+        ]
     t_rank = time.perf_counter() - t1
     t2 = time.perf_counter()
     with transaction.atomic():
@@ -386,12 +391,18 @@ def _bbox(lat: float, lon: float, km: float, prefix: str = "") -> Q:
 
 
 def _search_radius(spec: engine.StreamSpec, config: engine.EngineConfig) -> float:
-    radii = [config.radius_for(vc) for vc in {spec.value_class, "high", "medium", "bulk_low", "water",
-                                                "heat", "steam", "energy_transportable", "local_service"}
-             if vc is not None]
-    own = spec.max_km or 0.0
-    longest = Stream.objects.filter(status=StreamStatus.ACTIVE).aggregate(m=Max("max_transport_km"))["m"] or 0.0
-    return max(own, min(max(radii), 2000.0), longest) if spec.max_km is None else max(own, 0.1)
+    """The largest pair radius the engine could apply to `spec` (engine rule: the smaller of the two
+    streams' own maximum distances when either gives one, else the offer's class radius)."""
+    if spec.max_km is not None:
+        return max(spec.max_km, 0.1)
+    other = Direction.NEED if spec.direction == Direction.OFFER else Direction.OFFER
+    longest = matchable_streams().filter(direction=other, kind=spec.kind).aggregate(
+        m=Max("max_transport_km"))["m"] or 0.0
+    if spec.direction == Direction.OFFER:
+        class_radius = config.radius_for(spec.value_class)
+    else:  # the counterpart offer's class decides; any class is possible
+        class_radius = max(r for _, r in config.radius_km)
+    return max(class_radius, longest)
 
 
 @transaction.atomic
@@ -399,6 +410,7 @@ def matching_run_for_stream(*, stream: Stream, run: MatchingRun | None = None) -
     """Match one new or changed stream now: retire its stale suggestions (flagging matches in work),
     rank it against its plausible counterparts, and write its top candidates."""
     stream_ids = [stream.pk]
+    # Serialise concurrent runs for the same stream so they cannot interleave retire and insert.
     Stream.objects.select_for_update().filter(pk=stream.pk).first()
     result = _retire(stream_ids)
     flagged = _flag_changed(stream_ids)

@@ -80,3 +80,34 @@ def test_closing_a_stream_retires_suggestions_but_flags_matches_in_work(whey_pai
     m.refresh_from_db()
     assert m.status == MatchStatus.UNDER_REVIEW
     assert m.stream_changed is True
+
+
+def test_the_one_stream_prefilter_loses_no_candidate_the_engine_would_find(company_a, company_b, company_y):
+    """The database prefilter (blocking keys and a bounding box) must keep every pair the engine
+    would score against all active streams."""
+    from django.utils import timezone
+
+    from matching import engine
+    from matching.services import (
+        engine_config,
+        engine_priors,
+        engine_rules,
+        load_companies,
+        matchable_streams,
+    )
+
+    whey = leaf_category(code="MAT.FOOD.WHEY")
+    sites = [company_a.sites.first(), company_b.sites.first(), company_y.sites.first()]
+    needs = [StreamFactory(site=s, direction="need", category=whey, quantity=q, max_transport_km=km)
+             for s, q, km in ((sites[1], 40, None), (sites[2], 80, 2000), (sites[2], 10, None))]
+    offer = StreamFactory(site=sites[0], direction="offer", category=whey, quantity=100)
+    expected = engine.match_one(
+        load_specs(Stream.objects.filter(pk=offer.pk))[0],
+        [s for s in load_specs(matchable_streams()) if s.id != offer.pk],
+        config=engine_config(), rules=engine_rules(), companies=load_companies(), priors=engine_priors(),
+        as_of=timezone.now().date(),
+    )
+    matching_run_for_stream(stream=offer)
+    declared = {c.need_id for c in expected if not c.prospective}
+    assert declared == set(Match.objects.filter(offer=offer, prospective=False).values_list("need_id", flat=True))
+    assert needs[1].pk in declared  # 1,300 km away, reachable only through the need's own 2,000 km
