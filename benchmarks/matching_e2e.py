@@ -6,9 +6,10 @@
 For each size, in a fresh subprocess (so peak RSS is per size) and a scratch database
 `symbiosis_bench` (dropped and re-created; override with BENCH_DATABASE_URL):
   1. `seed_demo --streams N` (clustered around real industrial towns; not timed as matching);
-  2. a full run through the same service the Celery tasks call (`matching_run_full`, 2 shards, so
-     load -> rank -> stage -> finalise as on workers), phases from the MatchingRun row, plus the
-     engine phases (candidates / scoring / top-K) of one extra in-process rank for the breakdown;
+  2. a full run through the services the Celery tasks call: two shard processes in parallel (as two
+     workers run them; each loads, ranks and stages its part with binary COPY), then finalise; wall
+     time, phases from the MatchingRun row and the peak RSS of a shard process; plus the engine
+     phases (search / top-K / prospective and impact / order) of one extra in-process ranking;
   3. a rerun, checking the match set is identical (idempotent, no duplicates);
   4. one new stream end to end: POST /api/v1/streams/ (tasks in-process) until its match rows are
      visible, median of 20, and the engine part alone (`match_one`).
@@ -63,7 +64,7 @@ def run_size(n: int, db_url: str) -> dict:
         load_companies,
         load_specs,
         matchable_streams,
-        matching_run_full,
+        matching_run_finalise,
     )
 
     call_command("migrate", verbosity=0)
@@ -74,14 +75,22 @@ def run_size(n: int, db_url: str) -> dict:
         cur.execute("ANALYZE")
 
     def full_run():
+        """Two shard processes in parallel (as two Celery workers on this 2-core machine would run
+        them), then the finalise step; wall time from start to the swapped-in result."""
         run = MatchingRun.objects.create(kind=RunKind.FULL, shards_total=2, status=RunStatus.RUNNING)
         t0 = time.perf_counter()
-        run = matching_run_full(run=run)
-        return run, time.perf_counter() - t0
+        procs = [subprocess.Popen([sys.executable, __file__, "--shard", str(run.pk), str(i)], cwd=ROOT,
+                                  stdout=subprocess.PIPE, text=True) for i in range(2)]
+        rss = [json.loads(p.communicate()[0].strip().splitlines()[-1])["peak_rss_mb"] for p in procs]
+        assert all(p.returncode == 0 for p in procs)
+        run.refresh_from_db()
+        run = matching_run_finalise(run=run)
+        return run, time.perf_counter() - t0, max(rss)
 
-    run, total = full_run()
+    run, total, shard_rss = full_run()
     first = set(Match.objects.values_list("offer_id", "need_id", "source_company_id", "target_company_id", "score"))
-    run2, total2 = full_run()
+    rss_before_engine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    run2, total2, shard_rss2 = full_run()
     second = set(Match.objects.values_list("offer_id", "need_id", "source_company_id", "target_company_id", "score"))
 
     # Engine phase breakdown of the same data, in-process (what the shards spend inside "rank").
@@ -92,7 +101,7 @@ def run_size(n: int, db_url: str) -> dict:
     t0 = time.perf_counter()
     index = engine.CandidateIndex(specs, config=cfg, rules=rules, companies=companies, priors=priors)
     t_index = time.perf_counter() - t0
-    engine.rank_index(index, stats=stats, clock=time.perf_counter)
+    engine.rank_columns(index, stats=stats, clock=time.perf_counter)
 
     # One new stream, end to end through the API, and the engine part alone.
     from django.contrib.auth import get_user_model
@@ -140,8 +149,25 @@ def run_size(n: int, db_url: str) -> dict:
         "one_stream_api_to_rows_ms_median": round(statistics.median(e2e) * 1000, 1),
         "one_stream_api_to_rows_ms_p90": round(sorted(e2e)[int(0.9 * len(e2e)) - 1] * 1000, 1),
         "one_stream_engine_ms_median": round(statistics.median(engine_one) * 1000, 2),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "full_run_peak_rss_mb": {"shard_process": max(shard_rss, shard_rss2),
+                                 "finalising_process_before_engine_breakdown": round(rss_before_engine, 1)},
+        "peak_rss_mb_benchmark_process": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
+
+
+def run_shard(run_id: int, shard: int, db_url: str) -> dict:
+    """One shard in its own process, as a Celery worker runs it."""
+    os.environ["DATABASE_URL"] = db_url
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "symbiosis.settings")
+    import django
+
+    django.setup()
+    from matching.models import MatchingRun
+    from matching.services import matching_run_shard
+
+    matching_run_shard(run=MatchingRun.objects.get(pk=run_id), shard=shard)
+    return {"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 
 
 def _write(results: list[dict], sizes: list[int]) -> None:
@@ -168,8 +194,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--shard", type=int, nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
+    if args.shard:
+        print(json.dumps(run_shard(*args.shard, db_url)))
+        return
     if args.child:
         print(json.dumps(run_size(args.child, db_url)))
         return

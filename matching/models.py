@@ -36,6 +36,15 @@ class MatchQuerySet(models.QuerySet):
             return self.filter(pk__in=ids)
         return self.filter(own)
 
+    def explained(self) -> MatchQuerySet:
+        """Rows come with reasons and impact notes (rebuilt on read for full-run rows, which store
+        numbers only; see matching/explain.py). For pages, API and exports, not for bulk work."""
+        from matching.explain import ExplainedModelIterable
+
+        qs = self._chain()
+        qs._iterable_class = ExplainedModelIterable
+        return qs
+
     def active(self) -> MatchQuerySet:
         return self.exclude(status__in=(MatchStatus.REJECTED, MatchStatus.DECLINED, MatchStatus.WITHDRAWN))
 
@@ -143,27 +152,30 @@ class MatchingRun(models.Model):
 
 
 class MatchCandidate(models.Model):
-    """Scratch rows of one full run: what each shard found, before the finalise step keeps the top
-    candidates per offer and per need and swaps them into Match in one transaction."""
+    """Scratch rows of one full run: what each shard found (numbers only, written with binary COPY),
+    before the finalise step swaps them into Match in one transaction. ``offer_id`` / ``need_id`` are
+    -1 where the side is absent (prospective), so every row has the same binary layout; ``unit``
+    indexes ``engine.columns.UNIT_CODES``."""
 
     run = models.ForeignKey(MatchingRun, on_delete=models.CASCADE, related_name="+")
-    shard = models.PositiveIntegerField()
-    offer_id = models.BigIntegerField(null=True)
-    need_id = models.BigIntegerField(null=True)
+    shard = models.IntegerField()
+    offer_id = models.BigIntegerField()
+    need_id = models.BigIntegerField()
     source_company_id = models.BigIntegerField()
     target_company_id = models.BigIntegerField()
     prospective = models.BooleanField(default=False)
     score = models.FloatField()
-    parts = models.JSONField(default=dict)
-    reasons = models.JSONField(default=list)
+    compatibility = models.FloatField()
+    distance_part = models.FloatField()
+    volume_value_part = models.FloatField()
+    availability_part = models.FloatField()
     distance_km = models.FloatField()
-    exchangeable_yearly = models.FloatField(default=0)
-    unit = models.CharField(max_length=8, blank=True)
-    impact = models.JSONField(default=dict)
-    co2e_t = models.FloatField(default=0)
-    eur_provider = models.FloatField(default=0)
-    eur_receiver = models.FloatField(default=0)
-    diverted_t = models.FloatField(default=0)
+    exchangeable_yearly = models.FloatField()
+    unit = models.SmallIntegerField()
+    co2e_t = models.FloatField()
+    eur_provider = models.FloatField()
+    eur_receiver = models.FloatField()
+    diverted_t = models.FloatField()
 
     class Meta:
         ordering = ("run", "shard", "pk")

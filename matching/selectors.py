@@ -42,6 +42,7 @@ def match_queryset(*, user) -> QuerySet[Match]:
     """The matches `user` may see, with everything their presentation needs."""
     return (
         Match.objects.visible_to(user)
+        .explained()
         .select_related(*MATCH_RELATED)
         .prefetch_related(
             Prefetch("source_company__sites", queryset=_sites()),

@@ -10,15 +10,13 @@ blocking key with it and lie inside its largest possible radius (``matching_run_
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import logging
 import math
 import time
 from collections.abc import Callable, Iterable
 from functools import lru_cache
 
+import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Max, Q
@@ -27,10 +25,13 @@ from django.utils import timezone
 from companies.models import Site
 from matching import engine
 from matching.choices import MatchStatus, RunKind, RunStatus
+from matching.engine.columns import MatchColumns
+from matching.finalise import apply_staged
 from matching.models import Match, MatchCandidate, MatchingRun
 from streams.choices import Direction, StreamStatus
 from streams.models import ResourceCategory, Stream, SubstitutionRule
 from streams.units import UNITS
+from symbiosis.pgcopy import copy_columns
 
 logger = logging.getLogger(__name__)
 
@@ -161,55 +162,28 @@ def _row(c: engine.MatchCandidate) -> tuple:
     )
 
 
-def _copy_rows(table: str, columns: tuple[str, ...], rows: Iterable[tuple]) -> int:
-    """Bulk insert through PostgreSQL COPY (tens of thousands of rows per second); JSON as text."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    n = 0
-    for row in rows:
-        writer.writerow(
-            [("" if v is None else json.dumps(v) if isinstance(v, (dict, list)) else ("t" if v is True else "f" if v is False else v))
-             for v in row]
-        )
-        n += 1
-    buf.seek(0)
-    with connection.cursor() as cur:
-        cur.cursor.copy_expert(
-            f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '')", buf
-        )
-    return n
+# Staging column -> engine column (engine.columns.COLUMNS).
+STAGE_COLUMNS = {
+    "offer_id": "offer_id", "need_id": "need_id", "source_company_id": "source_company_id",
+    "target_company_id": "target_company_id", "prospective": "prospective", "score": "score",
+    "compatibility": "compatibility", "distance_part": "distance", "volume_value_part": "volume_value",
+    "availability_part": "availability", "distance_km": "distance_km",
+    "exchangeable_yearly": "exchangeable_yearly", "unit": "unit", "co2e_t": "co2e_t",
+    "eur_provider": "eur_provider", "eur_receiver": "eur_receiver", "diverted_t": "diverted_t",
+}
 
 
-def write_candidates(run: MatchingRun, shard: int, candidates: list[engine.MatchCandidate]) -> int:
-    rows = [(run.pk, shard, *_row(c)) for c in candidates]
+def stage_columns(run: MatchingRun, shard: int, cols: MatchColumns) -> int:
+    """Write one shard's matches to the staging table: binary COPY on PostgreSQL, bulk insert elsewhere."""
+    n = len(cols)
+    data = {"run": np.full(n, run.pk, dtype=np.int64), "shard": np.full(n, shard, dtype=np.int64)}
+    data.update({field: cols[name] for field, name in STAGE_COLUMNS.items()})
     if connection.vendor == "postgresql":
-        return _copy_rows(MatchCandidate._meta.db_table, ("run_id", "shard", *MATCH_COLUMNS), rows)
-    objs = [MatchCandidate(run_id=r[0], shard=r[1], **dict(zip(MATCH_COLUMNS, r[2:], strict=True))) for r in rows]
+        return copy_columns(MatchCandidate, data)
+    lists = {k: v.tolist() for k, v in data.items()}
+    objs = [MatchCandidate(run_id=lists["run"][i], **{k: lists[k][i] for k in data if k != "run"}) for i in range(n)]
     MatchCandidate.objects.bulk_create(objs, batch_size=2000)
-    return len(objs)
-
-
-def _finalise_sql() -> tuple[str, str]:
-    """Two INSERT ... SELECT statements. Only identifiers from model metadata and module constants are
-    formatted in; every value (status, version, run id, top-K) is a bound parameter."""
-    cols = ", ".join(MATCH_COLUMNS)
-    now = "CURRENT_TIMESTAMP"
-    extra = "status, stream_changed, engine_version, run_id, created_at, updated_at"
-    declared = f"""
-        INSERT INTO {Match._meta.db_table} ({cols}, {extra})
-        SELECT {cols}, %s, false, %s, %s, {now}, {now} FROM (
-            SELECT c.*,
-              ROW_NUMBER() OVER (PARTITION BY offer_id ORDER BY score DESC, need_id) AS rn_offer,
-              ROW_NUMBER() OVER (PARTITION BY need_id ORDER BY score DESC, offer_id) AS rn_need
-            FROM {MatchCandidate._meta.db_table} c WHERE run_id = %s AND prospective = false
-        ) x WHERE rn_offer <= %s OR rn_need <= %s
-        ON CONFLICT DO NOTHING"""
-    prospective = f"""
-        INSERT INTO {Match._meta.db_table} ({cols}, {extra})
-        SELECT {cols}, %s, false, %s, %s, {now}, {now}
-        FROM {MatchCandidate._meta.db_table} WHERE run_id = %s AND prospective = true
-        ON CONFLICT DO NOTHING"""
-    return declared, prospective
+    return n
 
 
 def _retire(stream_ids: Iterable[int] | None) -> dict[str, int]:
@@ -226,6 +200,31 @@ def _flag_changed(stream_ids: list[int]) -> int:
     return Match.objects.filter(
         Q(offer_id__in=stream_ids) | Q(need_id__in=stream_ids), status__in=WORKING_STATUSES
     ).update(stream_changed=True)
+
+
+def shard_columns(specs: list[engine.StreamSpec], companies: list[engine.CompanySpec], *, shard: int, shards: int,
+                  as_of, stats: dict | None = None) -> MatchColumns:
+    """The matches shard ``shard`` of ``shards`` owns: the top K (and prospective companies) of its
+    offers (``id % shards == shard``) against all needs, and of its needs against all offers. The
+    union over shards equals one run over everything (tests/matching/engine/test_columns.py)."""
+    common = {"config": engine_config(), "rules": engine_rules(), "companies": companies,
+              "priors": engine_priors(), "as_of": as_of}
+    offers = [s for s in specs if s.direction == Direction.OFFER]
+    needs = [s for s in specs if s.direction == Direction.NEED]
+    if shards == 1:
+        return engine.rank_columns(engine.CandidateIndex([*offers, *needs], **common), stats=stats)
+    own_o = [s for s in offers if s.id % shards == shard]
+    own_n = [s for s in needs if s.id % shards == shard]
+    a = engine.rank_columns(engine.CandidateIndex([*own_o, *needs], **common), keep=("offer",), stats=stats)
+    b = engine.rank_columns(engine.CandidateIndex([*offers, *own_n], **common), keep=("need",), stats=stats)
+    both = MatchColumns.concat([a, b])
+    # A declared pair in the top K of its own offer and of its own need comes from both rankings.
+    key = np.lexsort((both["target_company_id"], both["source_company_id"], both["need_id"], both["offer_id"]))
+    sorted_cols = [both[c][key] for c in ("offer_id", "need_id", "source_company_id", "target_company_id")]
+    first = np.ones(len(key), dtype=bool)
+    if len(key) > 1:
+        first[1:] = np.any([c[1:] != c[:-1] for c in sorted_cols], axis=0)
+    return MatchColumns({k: v[key[first]] for k, v in both.data.items()})
 
 
 # --- Runs ----------------------------------------------------------------------------------------
@@ -279,28 +278,20 @@ def matching_run_shard(*, run: MatchingRun, shard: int, progress: Callable[[str,
     specs = load_specs(matchable_streams())
     companies = load_companies()
     t_load = time.perf_counter() - t0
-    offers = [s for s in specs if s.direction == Direction.OFFER and s.id % n == shard]
-    needs = [s for s in specs if s.direction == Direction.NEED]
     t1 = time.perf_counter()
-    common = {"config": engine_config(), "rules": engine_rules(), "companies": companies,
-              "priors": engine_priors(), "as_of": timezone.now().date()}
-    candidates = engine.rank_candidates(offers, needs, prospective_for=("offer",), **common)
-    if shard == 0:
-        # Prospective providers for a need leave out companies already among its declared top K,
-        # which only a pass over *all* offers knows; the first shard does that pass once.
-        all_offers = [s for s in specs if s.direction == Direction.OFFER]
-        candidates += [
-            c for c in engine.rank_candidates(all_offers, needs, prospective_for=("need",), **common)
-            if c.offer_id is None
-        ]
+    stats: dict = {}
+    cols = shard_columns(specs, companies, shard=shard, shards=n, as_of=timezone.now().date(), stats=stats)
     t_rank = time.perf_counter() - t1
     t2 = time.perf_counter()
     with transaction.atomic():
         MatchCandidate.objects.filter(run=run, shard=shard).delete()
-        staged = write_candidates(run, shard, candidates)
+        staged = stage_columns(run, shard, cols)
     t_write = time.perf_counter() - t2
+    offers = sum(1 for s in specs if s.direction == Direction.OFFER and s.id % n == shard)
+    needs = sum(1 for s in specs if s.direction == Direction.NEED and s.id % n == shard)
     timings = {f"shard{shard}": {"load": round(t_load, 3), "rank": round(t_rank, 3), "stage": round(t_write, 3),
-                                 "offers": len(offers), "needs": len(needs), "staged": staged}}
+                                 "offers": offers, "needs": needs, "staged": staged,
+                                 "pairs_scored": stats.get("pairs_scored", 0)}}
     with transaction.atomic():
         locked = MatchingRun.objects.select_for_update().get(pk=run.pk)
         key = f"shard{shard}"
@@ -318,26 +309,14 @@ def matching_run_shard(*, run: MatchingRun, shard: int, progress: Callable[[str,
 
 
 def matching_run_finalise(*, run: MatchingRun) -> MatchingRun:
-    """Keep the top candidates per offer and per need and swap them into Match atomically."""
+    """Swap the staged result into Match atomically (matching/finalise.py) and close the run."""
     t0 = time.perf_counter()
-    k = engine_config().top_k
-    declared_sql, prospective_sql = _finalise_sql()
     with transaction.atomic():
         run = MatchingRun.objects.select_for_update().get(pk=run.pk)
         if run.status != RunStatus.RUNNING:
             return run
-        retired = _retire(None)["retired"]
-        params = [str(MatchStatus.SUGGESTED), engine.ENGINE_VERSION, run.pk, run.pk]
-        with connection.cursor() as cur:
-            cur.execute(declared_sql, [*params, k, k])
-            cur.execute(prospective_sql, params)
+        counts = {"streams": matchable_streams().count(), **apply_staged(run.pk)}
         MatchCandidate.objects.filter(run=run).delete()
-        counts = {
-            "streams": matchable_streams().count(),
-            "matches": Match.objects.filter(run=run).count(),
-            "prospective": Match.objects.filter(run=run, prospective=True).count(),
-            "retired": retired,
-        }
         run.counts = counts
         run.timings = {**run.timings, "finalise": round(time.perf_counter() - t0, 3)}
         run.status = RunStatus.DONE

@@ -10,6 +10,7 @@ Time and configuration are arguments; nothing here reads a clock, the environmen
 from __future__ import annotations
 
 from .candidates import CandidateIndex
+from .columns import MatchColumns, rank_columns
 from .compat import CompatCache, Profile, format_ewc
 from .config import ENGINE_VERSION, EngineConfig
 from .impact import ImpactFactors, estimate_impact, load_impact_factors
@@ -41,6 +42,7 @@ __all__ = [
     "ImpactFactors",
     "Index",
     "MatchCandidate",
+    "MatchColumns",
     "PriorRule",
     "Priors",
     "ScoreBreakdown",
@@ -57,6 +59,7 @@ __all__ = [
     "match_one",
     "naive_rank",
     "rank_candidates",
+    "rank_columns",
     "rank_index",
     "score_pair",
 ]

@@ -233,16 +233,19 @@ class CandidateIndex:
     def _level(self, key: tuple) -> float:
         return min(1.0, key_level(key, self.rules, self.config))
 
-    def batch_tasks(self) -> list[tuple[float, list[_Task]]]:
-        """Tasks for searching every block from both sides, grouped by level (descending)."""
+    def batch_tasks(self, sides=("o", "n")) -> list[tuple[float, list[_Task]]]:
+        """Tasks for searching every block from ``sides`` (both by default), grouped by level
+        (descending). Searching from one side finds the exact top K of that side's anchors."""
         ob, nb = self.offer_blocks, self.need_blocks
         by_level: dict[float, list[_Task]] = {}
         for key in sorted(set(ob.members) & set(nb.members), key=repr):
             level = self._level(key)
             tasks = by_level.setdefault(level, [])
             om, nm = ob.members[key], nb.members[key]
-            tasks += self._tasks_for(om, self.offers, "o", key)
-            tasks += self._tasks_for(nm, self.needs, "n", key)
+            if "o" in sides:
+                tasks += self._tasks_for(om, self.offers, "o", key)
+            if "n" in sides:
+                tasks += self._tasks_for(nm, self.needs, "n", key)
         return sorted(by_level.items(), key=lambda kv: -kv[0])
 
     def _tasks_for(self, anchors: np.ndarray, table: StreamTable, side: str, key: tuple) -> list[_Task]:

@@ -125,6 +125,20 @@ def _order_keys(parts):
     return np.lexsort((tgt, src, need, off, pro, -rk))
 
 
+class Laps:
+    """Seconds per phase, read from a clock the caller passes in (the engine reads no clock itself)."""
+
+    def __init__(self, clock=None):
+        self.clock, self.phases = clock, {}
+        self.last = clock() if clock else 0.0
+
+    def lap(self, name: str) -> None:
+        if self.clock:
+            now = self.clock()
+            self.phases[name] = now - self.last
+            self.last = now
+
+
 def rank_index(
     index: CandidateIndex, stats: dict | None = None, clock=None, prospective_for=("offer", "need")
 ) -> list[MatchCandidate]:
@@ -137,14 +151,8 @@ def rank_index(
     also receives the seconds spent per phase under ``stats["phases_s"]``. ``prospective_for`` says
     whose prospective companies to add: offers' likely receivers ("offer"), needs' likely providers
     ("need"); a sharded run can leave out the side another shard owns."""
-    phases: dict[str, float] = {}
-    last = [clock()] if clock else None
-
-    def lap(name: str) -> None:
-        if clock:
-            now = clock()
-            phases[name] = now - last[0]
-            last[0] = now
+    laps = Laps(clock)
+    lap, phases = laps.lap, laps.phases
 
     cfg = index.config
     dec = cfg.score_decimals

@@ -53,8 +53,22 @@ def test_a_full_run_writes_the_pair_once_and_a_rerun_does_not_duplicate(whey_pai
     m = Match.objects.get(offer=offer, need=need)
     assert 0 < m.score <= 1
     assert set(m.parts) == {"compatibility", "distance", "volume_value", "availability"}
-    assert m.reasons
+    assert m.reasons == [] and m.impact == {}  # a full run stores numbers only
     assert m.exchangeable_yearly == pytest.approx(300.0)
+
+
+def test_full_run_rows_are_explained_on_read_as_a_one_stream_run_stores_them(whey_pair):
+    offer, need = whey_pair
+    _full_run()
+    explained = Match.objects.explained().get(offer=offer, need=need)
+    matching_run_for_stream(stream=need)  # stores the engine's reasons and impact with the row
+    stored = Match.objects.get(offer=offer, need=need)
+    assert stored.reasons and explained.reasons == stored.reasons
+    assert explained.impact["assumptions"] == stored.impact["assumptions"]
+    for key in ("quantity_yearly", "co2e_t", "eur_provider", "eur_receiver", "transport_eur", "diverted_t"):
+        assert explained.impact[key] == pytest.approx(stored.impact[key], rel=1e-9, abs=1e-9)
+    for key in ("co2e_t", "eur_provider", "eur_receiver", "diverted_t", "exchangeable_yearly"):
+        assert getattr(explained, key) == pytest.approx(getattr(stored, key), rel=1e-9, abs=1e-9)
 
 
 def test_one_stream_run_matches_a_new_need(whey_pair):
@@ -111,3 +125,23 @@ def test_the_one_stream_prefilter_loses_no_candidate_the_engine_would_find(compa
     declared = {c.need_id for c in expected if not c.prospective}
     assert declared == set(Match.objects.filter(offer=offer, prospective=False).values_list("need_id", flat=True))
     assert needs[1].pk in declared  # 1,300 km away, reachable only through the need's own 2,000 km
+
+
+def test_a_rerun_updates_changed_suggestions_in_place_and_retires_those_no_longer_found(whey_pair, company_a):
+    offer, need = whey_pair
+    other = StreamFactory(site=need.site, direction="need", category=need.category, title="More whey", quantity=50,
+                          unit="t")
+    first = _full_run()
+    ab = Match.objects.get(offer=offer, need=need)
+    gone = Match.objects.get(offer=offer, need=other)
+    untouched = set(Match.objects.exclude(pk__in=[ab.pk, gone.pk]).values_list("pk", "score", "updated_at"))
+    # Without the services (no one-stream run): the nightly run alone must notice.
+    Stream.objects.filter(pk=need.pk).update(quantity=100, quantity_yearly=100)
+    Stream.objects.filter(pk=other.pk).update(status="closed")
+    second = _full_run(shards=3)
+    assert second.counts["retired"] >= 1 and second.counts["updated"] >= 1
+    assert not Match.objects.filter(pk=gone.pk).exists()
+    again = Match.objects.get(pk=ab.pk)  # same row, new numbers
+    assert again.exchangeable_yearly == pytest.approx(100.0) and again.run_id == second.pk
+    assert untouched <= set(Match.objects.values_list("pk", "score", "updated_at"))  # not rewritten
+    assert first.counts["matches"] - second.counts["matches"] == 1

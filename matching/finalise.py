@@ -1,0 +1,125 @@
+"""Swapping a full run's staged result into Match: SQL, in one transaction.
+
+PostgreSQL applies the difference: the run's staged rows (deduplicated: a declared pair in the top
+K of both its offer and its need comes from two shards) are compared with the current suggestions,
+so suggestions that are no longer found are retired, changed ones are updated in place and new ones
+inserted. Matches a facilitator or a party already works on are never touched. A nightly rerun on
+mostly unchanged data then writes only what changed, and the Match ids of unchanged suggestions
+stay stable. SQLite (the no-setup development mode) retires all suggestions and inserts the new set.
+
+Only identifiers from model metadata and module constants are formatted into the SQL; every value
+(status, version, run id, unit names) is a bound parameter.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from matching import engine
+from matching.choices import MatchStatus
+from matching.engine.columns import UNIT_CODES
+from matching.models import Match, MatchCandidate
+
+MATCH = Match._meta.db_table
+STAGE = MatchCandidate._meta.db_table
+KEY = ("offer_id", "need_id", "source_company_id", "target_company_id")
+NUMBERS = ("score", "distance_km", "exchangeable_yearly", "co2e_t", "eur_provider", "eur_receiver", "diverted_t")
+_PARTS = (("compatibility", "compatibility"), ("distance", "distance_part"), ("volume_value", "volume_value_part"),
+          ("availability", "availability_part"))
+
+
+def _units_case(column: str) -> str:
+    return f"CASE {column} " + " ".join("WHEN %s THEN %s" for _ in UNIT_CODES) + " ELSE '' END"
+
+
+def _unit_params() -> list:
+    return [v for i, u in enumerate(UNIT_CODES) for v in (i, u)]
+
+
+def _parts_sql(alias: str, json_object: str) -> str:
+    return f"{json_object}(" + ", ".join(f"'{k}', {alias}.{c}" for k, c in _PARTS) + ")"
+
+
+def _joins(m: str, f: str) -> str:
+    return " AND ".join(
+        [f"{f}.offer_id = COALESCE({m}.offer_id, -1)", f"{f}.need_id = COALESCE({m}.need_id, -1)",
+         f"{f}.source_company_id = {m}.source_company_id", f"{f}.target_company_id = {m}.target_company_id"]
+    )
+
+
+def _insert_sql(source: str, json_object: str, where: str = "") -> str:
+    cols = ("offer_id, need_id, source_company_id, target_company_id, prospective, score, parts, reasons, "
+            "distance_km, exchangeable_yearly, unit, impact, co2e_t, eur_provider, eur_receiver, diverted_t, "
+            "status, stream_changed, engine_version, run_id, created_at, updated_at")
+    return f"""
+        INSERT INTO {MATCH} ({cols})
+        SELECT NULLIF(f.offer_id, -1), NULLIF(f.need_id, -1), f.source_company_id, f.target_company_id,
+               f.prospective, f.score, {_parts_sql("f", json_object)}, '[]', f.distance_km,
+               f.exchangeable_yearly, {_units_case("f.unit")}, '{{}}', f.co2e_t, f.eur_provider,
+               f.eur_receiver, f.diverted_t, %s, false, %s, %s, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP
+        FROM {source} f {where}
+        ORDER BY f.prospective, f.offer_id, f.need_id, f.source_company_id, f.target_company_id
+        ON CONFLICT DO NOTHING"""
+
+
+def _postgresql(cur, run_id: int) -> dict[str, int]:
+    suggested = str(MatchStatus.SUGGESTED)
+    cur.execute("DROP TABLE IF EXISTS matching_final")  # two runs finalised in one transaction (tests)
+    cur.execute(f"""
+        CREATE TEMPORARY TABLE matching_final ON COMMIT DROP AS
+        SELECT DISTINCT ON ({", ".join(KEY)}) * FROM {STAGE} WHERE run_id = %s ORDER BY {", ".join(KEY)}""",
+                [run_id])
+    cur.execute(f"CREATE INDEX ON matching_final ({', '.join(KEY)})")
+    cur.execute("ANALYZE matching_final")
+    # Suggestions no longer found: their ids, deleted through the ORM so related rows follow the
+    # models' on_delete rules.
+    cur.execute(f"""
+        SELECT m.id FROM {MATCH} m WHERE m.status = %s
+        AND NOT EXISTS (SELECT 1 FROM matching_final f WHERE {_joins("m", "f")})""", [suggested])
+    gone = [r[0] for r in cur.fetchall()]
+    retired = 0
+    for i in range(0, len(gone), 20000):
+        retired += Match.objects.filter(pk__in=gone[i:i + 20000]).delete()[1].get(Match._meta.label, 0)
+    changed = " OR ".join(
+        [f"m.{c} IS DISTINCT FROM f.{c}" for c in NUMBERS]
+        + [f"(m.parts->>'{k}')::float IS DISTINCT FROM f.{c}" for k, c in _PARTS]
+        + ["m.engine_version IS DISTINCT FROM %s", "m.reasons::text <> '[]'"]
+    )
+    cur.execute(f"""
+        UPDATE {MATCH} m SET score = f.score, parts = {_parts_sql("f", "jsonb_build_object")},
+            reasons = '[]', impact = '{{}}', distance_km = f.distance_km,
+            exchangeable_yearly = f.exchangeable_yearly, unit = {_units_case("f.unit")}, co2e_t = f.co2e_t,
+            eur_provider = f.eur_provider, eur_receiver = f.eur_receiver, diverted_t = f.diverted_t,
+            engine_version = %s, run_id = %s, updated_at = CURRENT_TIMESTAMP
+        FROM matching_final f
+        WHERE m.status = %s AND {_joins("m", "f")} AND ({changed})""",
+                [*_unit_params(), engine.ENGINE_VERSION, run_id, suggested, engine.ENGINE_VERSION])
+    updated = cur.rowcount
+    cur.execute(
+        _insert_sql("matching_final", "jsonb_build_object",
+                    f"WHERE NOT EXISTS (SELECT 1 FROM {MATCH} m WHERE {_joins('m', 'f')})"),
+        [*_unit_params(), suggested, engine.ENGINE_VERSION, run_id],
+    )
+    inserted = cur.rowcount
+    cur.execute("SELECT count(*), count(*) FILTER (WHERE prospective) FROM matching_final")
+    kept, prospective = cur.fetchone()
+    return {"matches": kept, "prospective": prospective, "retired": retired, "updated": updated,
+            "inserted": inserted}
+
+
+def _portable(cur, run_id: int) -> dict[str, int]:
+    suggested = str(MatchStatus.SUGGESTED)
+    retired = Match.objects.filter(status=suggested).delete()[1].get(Match._meta.label, 0)
+    cur.execute(_insert_sql(STAGE, "json_object", "WHERE f.run_id = %s"),
+                [*_unit_params(), suggested, engine.ENGINE_VERSION, run_id, run_id])
+    kept = Match.objects.filter(run_id=run_id).count()
+    prospective = Match.objects.filter(run_id=run_id, prospective=True).count()
+    return {"matches": kept, "prospective": prospective, "retired": retired, "inserted": kept}
+
+
+def apply_staged(run_id: int) -> dict[str, int]:
+    """Swap the run's staged rows into Match (inside the caller's transaction); returns counts."""
+    with connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            return _postgresql(cur, run_id)
+        return _portable(cur, run_id)
