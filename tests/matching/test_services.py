@@ -145,3 +145,24 @@ def test_a_rerun_updates_changed_suggestions_in_place_and_retires_those_no_longe
     assert again.exchangeable_yearly == pytest.approx(100.0) and again.run_id == second.pk
     assert untouched <= set(Match.objects.values_list("pk", "score", "updated_at"))  # not rewritten
     assert first.counts["matches"] - second.counts["matches"] == 1
+
+
+def test_export_matches_writes_one_line_per_match_with_the_documented_keys(whey_pair):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    offer, need = whey_pair
+    _full_run()
+    out = io.StringIO()
+    call_command("export_matches", "--format", "jsonl", stdout=out)
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(rows) == Match.objects.count()
+    row = next(r for r in rows if r["offer_id"] == offer.pk and r["need_id"] == need.pk)
+    assert list(row) == ["offer_id", "offer_ref", "need_id", "need_ref", "source_company_id", "source_company_ref",
+                         "target_company_id", "target_company_ref", "rank", "score", "parts", "prospective",
+                         "distance_km", "impact"]
+    m = Match.objects.get(offer=offer, need=need)
+    assert row["impact"]["quantity_yearly"] == pytest.approx(300.0) and row["impact"]["unit"] == "t"
+    assert row["impact"]["co2e_t"] == pytest.approx(m.co2e_t) and row["rank"] == 1

@@ -17,6 +17,10 @@ KEYS = (
 )
 
 
+IMPACT_COLUMNS = ("exchangeable_yearly", "unit", "co2e_t", "diverted_t", "eur_provider", "eur_receiver")
+IMPACT_KEYS = ("quantity_yearly", "unit", "co2e_t", "diverted_t", "eur_provider", "eur_receiver")
+
+
 def export_rows():
     """Matches with their rank within the offer (or within the need for need-anchored prospects)."""
     anchor_is_need = Case(When(offer_id__isnull=True, then=F("need_id")), default=Value(0), output_field=IntegerField())
@@ -27,12 +31,16 @@ def export_rows():
         .values_list(
             "offer_id", "offer__external_ref", "need_id", "need__external_ref", "source_company_id",
             "source_company__external_ref", "target_company_id", "target_company__external_ref", "rank", "score",
-            "parts", "prospective", "distance_km", "impact",
+            "parts", "prospective", "distance_km", *IMPACT_COLUMNS,
         )
         .order_by("offer_id", "need_id", "rank")
     )
+    n = len(KEYS) - 1
     for row in qs.iterator(chunk_size=5000):
-        yield dict(zip(KEYS, row, strict=True))
+        out = dict(zip(KEYS[:n], row[:n], strict=True))
+        # Impact figures from the row's columns (full runs store numbers only; see matching/explain.py).
+        out["impact"] = dict(zip(IMPACT_KEYS, row[n:], strict=True))
+        yield out
 
 
 class Command(BaseCommand):
