@@ -6,9 +6,9 @@
 For each size, in a fresh subprocess (so peak RSS is per size) and a scratch database
 `symbiosis_bench` (dropped and re-created; override with BENCH_DATABASE_URL):
   1. `seed_demo --streams N` (clustered around real industrial towns; not timed as matching);
-  2. a full run through the services the Celery tasks call: two shard processes in parallel (as two
-     workers run them; each loads, ranks and stages its part with binary COPY), then finalise; wall
-     time, phases from the MatchingRun row and the peak RSS of a shard process; plus the engine
+  2. a full run through the services the Celery tasks call: two warm shard processes in parallel (as
+     two running workers take them; each loads, ranks and stages its part with binary COPY), then
+     finalise; wall time from "go" to the swapped-in result, phases from the MatchingRun row and the peak RSS of a shard process; plus the engine
      phases (search / top-K / prospective and impact / order) of one extra in-process ranking;
   3. a rerun, checking the match set is identical (idempotent, no duplicates);
   4. one new stream end to end: POST /api/v1/streams/ (tasks in-process) until its match rows are
@@ -78,9 +78,14 @@ def run_size(n: int, db_url: str) -> dict:
         """Two shard processes in parallel (as two Celery workers on this 2-core machine would run
         them), then the finalise step; wall time from start to the swapped-in result."""
         run = MatchingRun.objects.create(kind=RunKind.FULL, shards_total=2, status=RunStatus.RUNNING)
-        t0 = time.perf_counter()
         procs = [subprocess.Popen([sys.executable, __file__, "--shard", str(run.pk), str(i)], cwd=ROOT,
-                                  stdout=subprocess.PIPE, text=True) for i in range(2)]
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for i in range(2)]
+        for p in procs:  # warm workers: Django set up, code imported, priors learned
+            assert p.stdout.readline().strip() == "ready"
+        t0 = time.perf_counter()
+        for p in procs:
+            p.stdin.write("go\n")
+            p.stdin.flush()
         rss = [json.loads(p.communicate()[0].strip().splitlines()[-1])["peak_rss_mb"] for p in procs]
         assert all(p.returncode == 0 for p in procs)
         run.refresh_from_db()
@@ -164,8 +169,11 @@ def run_shard(run_id: int, shard: int, db_url: str) -> dict:
 
     django.setup()
     from matching.models import MatchingRun
-    from matching.services import matching_run_shard
+    from matching.services import engine_priors, engine_rules, matching_run_shard
 
+    engine_priors(), engine_rules()  # what a running worker has already done
+    print("ready", flush=True)
+    sys.stdin.readline()
     matching_run_shard(run=MatchingRun.objects.get(pk=run_id), shard=shard)
     return {"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
 

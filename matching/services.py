@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Max, Q
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from companies.models import Site
@@ -55,8 +55,8 @@ def engine_config() -> engine.EngineConfig:
 
 
 def engine_rules() -> tuple[engine.SubstitutionRule, ...]:
-    key = SubstitutionRule.objects.aggregate(n=Max("pk"))["n"], SubstitutionRule.objects.count()
-    return _rules_cached(key)
+    agg = SubstitutionRule.objects.aggregate(n=Max("pk"), c=Count("pk"))
+    return _rules_cached((agg["n"], agg["c"]))
 
 
 @lru_cache(maxsize=4)
@@ -72,7 +72,18 @@ def engine_priors() -> engine.Priors:
     return engine.learn_priors(exchanges, rules=engine.load_prior_rules())
 
 
+CATEGORY_CACHE_SECONDS = 300  # reference data: a renamed category reaches matching within this time
+
+
 def _category_info() -> dict[str, tuple[tuple[str, ...], str, str]]:
+    """Lineage, value class and name per category code; cached per process (one stream's run reads it
+    twice and it changes only with the taxonomy)."""
+    agg = ResourceCategory.objects.aggregate(n=Max("pk"), c=Count("pk"))
+    return _category_info_cached((int(time.monotonic() // CATEGORY_CACHE_SECONDS), agg["n"], agg["c"]))
+
+
+@lru_cache(maxsize=1)
+def _category_info_cached(_key: tuple) -> dict[str, tuple[tuple[str, ...], str, str]]:
     return {
         code: (ResourceCategory(code=code).ancestor_codes(), value_class, name)
         for code, value_class, name in ResourceCategory.objects.values_list("code", "value_class", "name")
@@ -97,12 +108,12 @@ def _per_base_unit(value, unit: str, kind: str) -> float | None:
 def load_specs(queryset) -> list[engine.StreamSpec]:
     """Convert stream rows to engine specs with two queries (rows, then their EWC codes)."""
     rows = list(queryset.values_list(*SPEC_FIELDS))
-    ids = [r[0] for r in rows]
     ewc: dict[int, list[str]] = {}
     through = Stream.ewc_codes.through
-    for i in range(0, len(ids), 20000):
-        for sid, code in through.objects.filter(stream_id__in=ids[i:i + 20000]).values_list("stream_id", "ewccode__code"):
-            ewc.setdefault(sid, []).append(code)
+    # A subquery rather than a list of ids: one statement however many streams.
+    pks = queryset.order_by().values("pk")
+    for sid, code in through.objects.filter(stream_id__in=pks).values_list("stream_id", "ewccode__code"):
+        ewc.setdefault(sid, []).append(code)
     cats = _category_info()
     specs = []
     for (sid, company_id, direction, kind, cat, qty, lat, lon, months, temp, wq, form, haz, acc, price, disp,

@@ -42,3 +42,14 @@ class Migration(migrations.Migration):
             },
         ),
     ]
+
+
+def _unlogged(apps, schema_editor):
+    # Scratch rows need no write-ahead log: after a database crash PostgreSQL empties the table, and
+    # the run is re-queued from its MatchingRun row. Skipping the WAL halves the staging time.
+    if schema_editor.connection.vendor == "postgresql":
+        table = apps.get_model("matching", "MatchCandidate")._meta.db_table
+        schema_editor.execute(f"ALTER TABLE {schema_editor.quote_name(table)} SET UNLOGGED")
+
+
+Migration.operations.append(migrations.RunPython(_unlogged, migrations.RunPython.noop))
