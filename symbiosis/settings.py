@@ -119,7 +119,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "matching.tasks.matching_periodic_full_run_task",
         "schedule": crontab(minute=15, hour=envint("MATCHING_FULL_RUN_HOUR", 2)),
     },
+    "matching-reap-stale-runs": {
+        "task": "matching.tasks.matching_runs_reap_task",
+        "schedule": envint("MATCHING_REAP_EVERY_SECONDS", 60),
+    },
 }
+# A run whose heartbeat is older than this is re-queued by the reaper (matching/reaper.py); it must
+# exceed the longest silence of a live job, which the hard time limit bounds.
+MATCHING_RUN_STALE_SECONDS = envint("MATCHING_RUN_STALE_SECONDS", CELERY_TASK_TIME_LIMIT + 120)
+# A run started this many times that went stale again is marked failed.
+MATCHING_RUN_MAX_ATTEMPTS = envint("MATCHING_RUN_MAX_ATTEMPTS", 3)
+# Test-only: milliseconds each shard sleeps before its work (the kill tests); 0 in production.
+MATCHING_SHARD_DELAY_MS = envint("MATCHING_SHARD_DELAY_MS", 0)
 
 # Dashboards cache their computed figures per region and data version (see docs/dashboards.md).
 DASHBOARD_CACHE_SECONDS = envint("DASHBOARD_CACHE_SECONDS", 60)
