@@ -108,3 +108,22 @@ def test_beat_runs_the_reaper_often():
         "visibility_timeout"] > django_settings.CELERY_TASK_TIME_LIMIT
     assert django_settings.CELERY_TASK_ACKS_LATE and django_settings.CELERY_TASK_REJECT_ON_WORKER_LOST
     assert django_settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
+
+
+def test_a_superseded_attempt_of_a_stream_run_neither_closes_it_nor_keeps_its_matches(company_a, company_b):
+    from matching.models import Match
+    from matching.services import matching_run_claim, matching_run_stream_job
+    from tests.factories import StreamFactory, leaf_category
+
+    category = leaf_category("material")
+    offer = StreamFactory(site=company_a.sites.first(), category=category)
+    StreamFactory(site=company_b.sites.first(), direction="need", category=category)
+    run = MatchingRun.objects.create(kind=RunKind.STREAM, stream=offer)
+    first = matching_run_claim(run.pk)
+    # The reaper re-queued the run and a second attempt claimed it while the first was still busy.
+    MatchingRun.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED)
+    second = matching_run_claim(run.pk)
+    assert matching_run_stream_job(run=first).status == RunStatus.RUNNING
+    assert not Match.objects.filter(run=run).exists()
+    assert matching_run_stream_job(run=second).status == RunStatus.DONE
+    assert Match.objects.filter(run=run).count() >= 1
