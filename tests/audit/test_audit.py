@@ -169,3 +169,11 @@ def test_deleting_a_user_keeps_their_events(member):
     audit_record(action="stream.create", actor=member)
     member.delete()
     assert AuditEvent.objects.get().actor_repr == "alice"
+
+
+def test_an_api_action_refused_with_403_is_recorded(api, member):
+    response = api(member).post("/api/v1/matching-runs/", {"kind": "full"}, format="json")
+    assert response.status_code == 403, response.content
+    (event,) = events("access.refused")
+    assert event.actor == member and event.detail["status"] == 403 and event.detail["method"] == "POST"
+    assert event.object_type == "matching.matchingrun"
