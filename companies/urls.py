@@ -1,12 +1,13 @@
 from django.urls import path
 
 from companies import views
+from symbiosis.ratelimits import limit_auth_form
 
 app_name = "companies"
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     # Mounted at the root before django.contrib.auth.urls, so this joins the other /accounts/ pages.
-    path("accounts/signup/", views.SignUpView.as_view(), name="signup"),
+    path("accounts/signup/", limit_auth_form(views.SignUpView.as_view(), group="signup"), name="signup"),
     path("companies/onboard/", views.CompanyOnboardView.as_view(), name="company_onboard"),
     path("companies/nace-options/", views.NaceOptionsView.as_view(), name="nace_options"),
     path("companies/<int:pk>/", views.CompanyDetailView.as_view(), name="company_detail"),

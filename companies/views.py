@@ -10,11 +10,12 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import FormView, TemplateView
 
+from audit.services import get_visible_or_404
 from companies.filtersets import NaceCodeFilterSet
 from companies.forms import (
     CompanyForm,
@@ -61,7 +62,7 @@ class SignUpView(FormView):
 
 
 def _visible_company(user, pk) -> Company:
-    return get_object_or_404(company_list(user=user), pk=pk)
+    return get_visible_or_404(company_list(user=user), pk=pk)
 
 
 def _editable_company(user, pk) -> Company:

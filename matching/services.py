@@ -433,16 +433,28 @@ def matching_run_for_stream(*, stream: Stream, run: MatchingRun | None = None) -
     return counts
 
 
+class _Superseded(Exception):
+    pass
+
+
 def matching_run_stream_job(*, run: MatchingRun) -> MatchingRun:
-    """The body of a one-stream run: match it and close the run row."""
+    """The body of a one-stream run: match it and close the run row.
+
+    Fenced by the attempt number: if the reaper re-queued this run and another attempt claimed it
+    (matching/reaper.py), this attempt neither closes the run nor keeps its writes."""
     t0 = time.perf_counter()
-    stream = Stream.objects.filter(pk=run.stream_id).first()
-    counts = matching_run_for_stream(stream=stream, run=run) if stream else {"missing": 1}
-    MatchingRun.objects.filter(pk=run.pk).update(
-        status=RunStatus.DONE, progress=1.0, counts=counts, finished_at=timezone.now(),
-        heartbeat_at=timezone.now(), timings={"total": round(time.perf_counter() - t0, 4)},
-        message=f"{counts.get('matches', 0)} matches",
-    )
+    try:
+        with transaction.atomic():
+            stream = Stream.objects.filter(pk=run.stream_id).first()
+            counts = matching_run_for_stream(stream=stream, run=run) if stream else {"missing": 1}
+            closed = MatchingRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempts=run.attempts).update(
+                status=RunStatus.DONE, progress=1.0, counts=counts, finished_at=timezone.now(),
+                heartbeat_at=timezone.now(), timings={"total": round(time.perf_counter() - t0, 4)},
+                message=f"{counts.get('matches', 0)} matches",
+            )
+            if not closed:
+                raise _Superseded
+    except _Superseded:
+        pass
     run.refresh_from_db()
     return run
-

@@ -11,12 +11,13 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import ListView
 
+from audit.services import get_visible_or_404
 from companies.forms import freeze_choices, label_empty_choices
 from companies.roles import roles_for
 from matching.choices import RunStatus
@@ -90,7 +91,7 @@ class MatchDetailView(LoginRequiredMixin, View):
     template_name = "matching/match_detail.html"
 
     def get(self, request, pk):
-        match = get_object_or_404(match_queryset(user=request.user), pk=pk)
+        match = get_visible_or_404(match_queryset(user=request.user), pk=pk)
         return render(request, self.template_name, {"match": match, "view": present_match(match, user=request.user)})
 
 
@@ -136,7 +137,7 @@ class RunDetailView(LoginRequiredMixin, View):
     partial_template_name = "matching/_run_progress.html"
 
     def get(self, request, pk):
-        run = get_object_or_404(run_list(user=request.user), pk=pk)
+        run = get_visible_or_404(run_list(user=request.user), pk=pk)
         return render(request, self.template_name, _run_context(run))
 
 
@@ -144,7 +145,7 @@ class RunProgressView(RunDetailView):
     """The progress block alone, polled by htmx every second while the run is queued or running."""
 
     def get(self, request, pk):
-        run = get_object_or_404(run_list(user=request.user), pk=pk)
+        run = get_visible_or_404(run_list(user=request.user), pk=pk)
         return render(request, self.partial_template_name, _run_context(run))
 
 

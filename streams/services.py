@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit.services import audit_record
 from companies.models import Company, Site
 from companies.roles import roles_for
 from streams.choices import Direction, StreamKind, StreamStatus
@@ -124,6 +125,7 @@ def stream_create(*, company: Company, actor, site: Site | None = None, ewc_code
     _validate(stream)
     stream.save()
     stream.ewc_codes.set(ewc)
+    audit_record(action="stream.create", actor=actor, obj=stream, company_id=company.pk, title=stream.title)
     _schedule_matching(stream)
     return stream
 
@@ -142,6 +144,8 @@ def stream_update(*, stream: Stream, actor, site: Site | None = None, ewc_codes=
     stream.save()
     if ewc is not None:
         stream.ewc_codes.set(ewc)
+    changed = sorted(data) + (["site"] if site is not None else []) + (["ewc_codes"] if ewc is not None else [])
+    audit_record(action="stream.update", actor=actor, obj=stream, fields=changed)
     _schedule_matching(stream)
     return stream
 
@@ -164,7 +168,9 @@ def stream_set_status(*, stream: Stream, actor, status: str) -> Stream:
         raise ValidationError(
             {"status": _("A %(old)s stream cannot become %(new)s.") % {"old": stream.status, "new": status}}
         )
+    old = stream.status
     stream.status = status
     stream.save(update_fields=["status", "updated_at"])
+    audit_record(action="stream.status", actor=actor, obj=stream, old=old, new=status)
     _schedule_matching(stream)
     return stream

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.utils.dates import MONTHS
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import ListView
 
+from audit.services import get_visible_or_404
 from companies.forms import apply_service_errors, freeze_choices, label_empty_choices
 from companies.permissions import can_act_for_company
 from companies.roles import roles_for
@@ -156,7 +157,7 @@ class StreamDetailView(LoginRequiredMixin, View):
     template_name = "streams/stream_detail.html"
 
     def get(self, request, pk):
-        stream = get_object_or_404(stream_queryset(user=request.user), pk=pk)
+        stream = get_visible_or_404(stream_queryset(user=request.user), pk=pk)
         may_edit = can_edit_stream(request.user, stream)
         return render(request, self.template_name, {
             "stream": stream,
@@ -235,7 +236,7 @@ class StreamCreateView(StreamFormView):
 
 class StreamEditView(StreamFormView):
     def get_stream(self, pk) -> Stream:
-        stream = get_object_or_404(stream_queryset(user=self.request.user), pk=pk)
+        stream = get_visible_or_404(stream_queryset(user=self.request.user), pk=pk)
         if not can_edit_stream(self.request.user, stream):
             raise PermissionDenied(_("You can see this stream but not change it."))
         return stream
@@ -267,7 +268,7 @@ class StreamStatusView(LoginRequiredMixin, View):
     http_method_names = ["post"]
 
     def post(self, request, pk):
-        stream = get_object_or_404(stream_queryset(user=request.user), pk=pk)
+        stream = get_visible_or_404(stream_queryset(user=request.user), pk=pk)
         if not can_edit_stream(request.user, stream):
             raise PermissionDenied(_("You can see this stream but not change it."))
         try:

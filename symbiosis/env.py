@@ -5,9 +5,16 @@ Backed by django-environ, which also parses DATABASE_URL and CACHE-style URLs.
 
 from __future__ import annotations
 
+import os
+
 import environ
 
 env = environ.Env()
+
+
+def _unset(name: str) -> bool:
+    # An empty value (NAME= in a .env file) means "use the default", as in .env.example.
+    return os.environ.get(name, "") == ""
 
 
 def envstr(name: str, default: str = "") -> str:
@@ -15,11 +22,11 @@ def envstr(name: str, default: str = "") -> str:
 
 
 def envbool(name: str, default: bool = False) -> bool:
-    return env.bool(name, default=default)
+    return default if _unset(name) else env.bool(name, default=default)
 
 
 def envint(name: str, default: int = 0) -> int:
-    return env.int(name, default=default)
+    return default if _unset(name) else env.int(name, default=default)
 
 
 def envlist(name: str, default: list[str] | None = None) -> list[str]:

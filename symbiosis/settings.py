@@ -8,6 +8,7 @@ REDIS_URL (PostgreSQL, Redis cache and broker, real Celery workers).
 from pathlib import Path
 
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from symbiosis.env import env, envbool, envint, envlist, envstr
@@ -15,10 +16,24 @@ from symbiosis.env import env, envbool, envint, envlist, envstr
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # --- Core ---------------------------------------------------------------------------------------
+# PRODUCTION=true (behind a TLS-terminating proxy) turns on every transport-security default below
+# and refuses to start without a strong SECRET_KEY; `manage.py check --deploy --fail-level WARNING`
+# passes with it (tests/test_deploy.py). Each setting can still be overridden on its own.
+PRODUCTION = envbool("PRODUCTION", default=False)
 DEBUG = envbool("DEBUG", default=False)
-# The fallback key only exists so that a bare checkout starts; production must set SECRET_KEY
-# (manage.py check --deploy fails on this insecure value).
+# The fallback key only exists so that a bare checkout starts.
 SECRET_KEY = envstr("SECRET_KEY", "django-insecure-dev-only-change-me")
+if PRODUCTION:
+    from django.core.exceptions import ImproperlyConfigured
+
+    if DEBUG:
+        raise ImproperlyConfigured("PRODUCTION=true with DEBUG=true: turn DEBUG off.")
+    if (len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure")
+            or "change-me" in SECRET_KEY):
+        raise ImproperlyConfigured(
+            "PRODUCTION=true needs a strong SECRET_KEY (50+ random characters): "
+            'python -c "import secrets; print(secrets.token_urlsafe(50))"'
+        )
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000")
@@ -42,16 +57,20 @@ INSTALLED_APPS = [
     "companies",
     "streams",
     "matching",
+    "audit",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.context.AuditContextMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -119,7 +138,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "matching.tasks.matching_periodic_full_run_task",
         "schedule": crontab(minute=15, hour=envint("MATCHING_FULL_RUN_HOUR", 2)),
     },
+    "matching-reap-stale-runs": {
+        "task": "matching.tasks.matching_runs_reap_task",
+        "schedule": envint("MATCHING_REAP_EVERY_SECONDS", 60),
+    },
 }
+# A run whose heartbeat is older than this is re-queued by the reaper (matching/reaper.py); it must
+# exceed the longest silence of a live job, which the hard time limit bounds.
+MATCHING_RUN_STALE_SECONDS = envint("MATCHING_RUN_STALE_SECONDS", CELERY_TASK_TIME_LIMIT + 120)
+# A run started this many times that went stale again is marked failed.
+MATCHING_RUN_MAX_ATTEMPTS = envint("MATCHING_RUN_MAX_ATTEMPTS", 3)
+# Test-only: milliseconds each shard sleeps before its work (the kill tests); 0 in production.
+MATCHING_SHARD_DELAY_MS = envint("MATCHING_SHARD_DELAY_MS", 0)
 
 # Dashboards cache their computed figures per region and data version (see docs/dashboards.md).
 DASHBOARD_CACHE_SECONDS = envint("DASHBOARD_CACHE_SECONDS", 60)
@@ -132,6 +162,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR). The audit
+# trail and the rate limits key on the address this yields (audit/context.py).
+TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
+# --- Abuse limits (symbiosis/ratelimits.py). Counters live in the default cache (Redis in production).
+RATELIMIT_ENABLE = envbool("RATELIMIT_ENABLE", default=True)
+RATELIMIT_VIEW = "symbiosis.ratelimits.ratelimited"
+# Log-in, sign-up and password-reset POSTs: per client address, and per account (username or e-mail).
+RATELIMIT_AUTH_IP = envstr("RATELIMIT_AUTH_IP", "30/m")
+RATELIMIT_AUTH_ACCOUNT = envstr("RATELIMIT_AUTH_ACCOUNT", "10/m")
+API_THROTTLE_RATES = {
+    "anon": envstr("API_THROTTLE_ANON", "120/min"),
+    "user": envstr("API_THROTTLE_USER", "1200/min"),
+    # Writes of the views with this throttle_scope:
+    "stream_writes": envstr("API_THROTTLE_STREAM_WRITES", "120/min"),
+    "matching_runs": envstr("API_THROTTLE_MATCHING_RUNS", "30/hour"),
+}
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "companies:home"
 LOGOUT_REDIRECT_URL = "companies:home"
@@ -163,17 +210,39 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "Symbiosis <noreply@localhost>")
 
 # --- Security (production sets these through the environment) -----------------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", default=False)
-SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", default=False)
-SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
-SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", default=False)
+# Trust X-Forwarded-Proto only behind our own proxy (it strips the header from clients); anywhere
+# else a client could claim HTTPS.
+if envbool("BEHIND_TLS_PROXY", default=PRODUCTION):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", default=PRODUCTION)
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", default=PRODUCTION)
+CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", default=PRODUCTION)
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31536000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy on every response (django-csp). No inline script or style anywhere: every
+# script is a file of ours (htmx is configured in base.html not to inject its indicator <style>);
+# Leaflet and Chart.js position things through element.style (CSSOM), which style-src does not
+# govern, so style-src needs no 'unsafe-inline' either. Map tiles and Swagger's icons are data: URIs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # --- Uploads ------------------------------------------------------------------------------------
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
@@ -197,6 +266,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "symbiosis.api.exception_handler",
+    # Rates: API_THROTTLE_RATES below (read at request time by symbiosis.ratelimits).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "symbiosis.ratelimits.AnonThrottle",
+        "symbiosis.ratelimits.UserThrottle",
+        "symbiosis.ratelimits.WriteScopedThrottle",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Symbiosis API",

@@ -48,10 +48,15 @@ def page(browser, live_server, reference_data):
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Chromium reports every Content-Security-Policy refusal on the console: none may happen.
+    violations: list[str] = []
+    pg.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     pg.external_requests = external
     pg.js_errors = errors
+    pg.csp_violations = violations
     yield pg
     context.close()
+    assert violations == [], violations
 
 
 def login(page, live_server, username, password="correct horse battery staple"):

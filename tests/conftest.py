@@ -147,6 +147,22 @@ def web(client):
     return make
 
 
+# --- Abuse limits ---------------------------------------------------------------------------------
+# Every test comes from 127.0.0.1 and counters live in the shared cache, so limits are off except in
+# tests marked `ratelimit` (tests/test_ratelimits.py), which get a private cache and tight rates.
+
+
+@pytest.fixture(autouse=True)
+def _rate_limits(request, settings):
+    marked = request.node.get_closest_marker("ratelimit") is not None
+    settings.RATELIMIT_ENABLE = marked
+    if marked:
+        import uuid
+
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                                       "LOCATION": f"ratelimit-{uuid.uuid4().hex}"}}
+
+
 # --- Celery ----------------------------------------------------------------------------------------
 # Most tests run tasks in-process (eager). Tests marked `celery_worker` get a real worker thread
 # (celery.contrib.pytest) consuming from the Redis broker of the test settings.

@@ -118,6 +118,7 @@ class MatchingRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet)
     serializer_class = MatchingRunSerializer
     filterset_class = MatchingRunFilterSet
     permission_classes = [CanRunMatching]
+    throttle_scope = "matching_runs"  # starting runs (reads are not limited by this scope)
     ordering_fields = ("created_at", "finished_at")
 
     def get_queryset(self):

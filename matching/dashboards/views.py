@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views import View
 
+from audit.services import get_visible_or_404
 from matching.dashboards import exports, presentation, selectors
 
 CONTENT_TYPES = {
@@ -103,6 +104,6 @@ class CompanyImpactView(LoginRequiredMixin, View):
     """A company's impact report: its members, facilitators of its regions and staff; else 404."""
 
     def get(self, request, pk):
-        company = get_object_or_404(selectors.report_companies(request.user).select_related("nace"), pk=pk)
+        company = get_visible_or_404(selectors.report_companies(request.user).select_related("nace"), pk=pk)
         report = selectors.company_impact_report(company=company)
         return render(request, "dashboards/company_impact.html", {"company": company, "report": report})

@@ -71,6 +71,7 @@ class StreamViewSet(StreamMatchesMixin, WriteMixin, mixins.CreateModelMixin, mix
     write_serializer_class = StreamWriteSerializer
     filterset_class = StreamFilterSet
     permission_classes = [ObjectEditPermission(can_edit_stream)]
+    throttle_scope = "stream_writes"
     ordering_fields = ("updated_at", "created_at", "quantity_yearly", "title")
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
