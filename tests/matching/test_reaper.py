@@ -92,8 +92,11 @@ def test_a_run_that_keeps_dying_is_marked_failed(dispatched):
 
 def test_finished_runs_lose_their_leftover_scratch_rows(dispatched):
     done = _run(RunStatus.DONE, age=5)
-    MatchCandidate.objects.create(run=done, shard=0, source_company_id=1, target_company_id=2, score=0.5,
-                                  distance_km=1)
+    numbers = dict.fromkeys(("score", "compatibility", "distance_part", "volume_value_part", "availability_part",
+                             "distance_km", "exchangeable_yearly", "co2e_t", "eur_provider", "eur_receiver",
+                             "diverted_t"), 0.5)
+    MatchCandidate.objects.create(run=done, shard=0, offer_id=1, need_id=-1, source_company_id=1,
+                                  target_company_id=2, unit=0, **numbers)
     matching_runs_reap()
     assert not MatchCandidate.objects.exists()
 
