@@ -236,7 +236,8 @@ def test_the_list_page_runs_the_same_queries_for_3_and_20_matches(web, persona, 
 
 def test_the_detail_page_runs_a_fixed_number_of_queries(web, member, world, django_assert_max_num_queries):
     client = web(member)
-    with django_assert_max_num_queries(8):
+    # + the match's EWC codes (regulatory flags) and its timeline (facilitation)
+    with django_assert_max_num_queries(10):
         assert client.get(detail(world.ab)).status_code == 200
 
 
