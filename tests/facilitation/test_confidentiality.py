@@ -24,7 +24,7 @@ def surfaces(world, match, *, own_stream, own_company):
         "/", "/matches/", f"/matches/?stream={own_stream.pk}", f"/matches/{pk}/", f"/matches/{pk}/messages/",
         "/matches/notifications/", "/streams/", "/streams/mine/", f"/streams/{world.a_offer.pk}/",
         f"/streams/{world.b_need.pk}/", f"/companies/{own_company.pk}/impact/",
-        f"/api/v1/matches/", f"/api/v1/matches/{pk}/", f"/api/v1/matches/{pk}/events/",
+        "/api/v1/matches/", f"/api/v1/matches/{pk}/", f"/api/v1/matches/{pk}/events/",
         f"/api/v1/matches/{pk}/messages/", f"/api/v1/matches/{pk}/notes/", f"/api/v1/streams/{own_stream.pk}/matches/",
         "/api/v1/streams/", "/api/v1/notifications/", f"/api/v1/companies/{own_company.pk}/",
     ]

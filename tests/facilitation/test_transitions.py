@@ -14,7 +14,7 @@ from matching.choices import MatchStatus, OptIn
 from matching.facilitation import transitions
 from matching.facilitation.transitions import ALLOWED, BadInput, IllegalMove, NotPermitted
 from matching.models import Match, MatchEvent, Notification
-from tests.facilitation.conftest import move, reveal
+from tests.facilitation.conftest import move
 
 pytestmark = [pytest.mark.django_db]
 
