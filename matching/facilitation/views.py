@@ -121,7 +121,10 @@ class QueueBulkView(LoginRequiredMixin, View):
         _require_facilitator(request.user)
         posted = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
         visible = list(sel.review_queue(user=request.user).qs.filter(pk__in=posted).values_list("pk", flat=True))
-        form = BulkTransitionForm(request.POST, match_ids=visible)
+        # Ids of matches the user cannot see are dropped silently, as if they did not exist.
+        data = request.POST.copy()
+        data.setlist("ids", [str(pk) for pk in visible])
+        form = BulkTransitionForm(data, match_ids=visible)
         back = f"{reverse('matching:review_queue')}?{request.POST.get('query', '')}"
         if not form.is_valid():
             messages.error(request, _form_errors(form) or _("Select at least one match."))
