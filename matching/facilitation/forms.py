@@ -31,9 +31,17 @@ class BulkTransitionForm(TransitionForm):
 class NoteForm(forms.Form):
     text = forms.CharField(label=_("Private note"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
 
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_note_%s")  # unique ids next to the message form on one page
+        super().__init__(*args, **kwargs)
+
 
 class MessageForm(forms.Form):
     text = forms.CharField(label=_("Message"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_message_%s")
+        super().__init__(*args, **kwargs)
 
 
 class RealisedForm(forms.Form):
