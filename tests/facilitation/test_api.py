@@ -69,7 +69,10 @@ def test_parties_answer_and_the_timeline_hides_facilitator_names_and_comments(ap
     move(world.ab, facilitator, "approve", comment="fiona's private reasoning")
     move(world.ab, facilitator, "introduce")
     response = api(member).post(url(world.ab, "transition"), {"action": "accept"}, format="json")
-    assert response.status_code == 200 and response.json()["need"]["company"] is None
+    body = response.json()
+    assert response.status_code == 200 and body["need"]["company"] is None
+    assert body["your_answer"] == "yes" and body["revealed"] is False and body["actions"] == ["decline"]
+    assert api(other_member).get(url(world.ab)).json()["actions"] == ["accept", "decline"]
     events = api(other_member).get(url(world.ab, "events")).json()
     assert [e["who"] for e in events] == ["a facilitator", "a facilitator", "the other company"]
     assert "fiona" not in str(events)
