@@ -153,3 +153,31 @@ def test_the_schema_documents_the_refusals(api, staff):
     schema = api(staff).get("/api/schema/?format=json").json()
     op = schema["paths"]["/api/v1/matches/{id}/transition/"]["post"]
     assert {"200", "400", "403", "404", "409"} <= set(op["responses"])
+
+
+def test_events_notes_and_messages_list_in_a_fixed_number_of_queries(api, world, facilitator, member, other_member):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from matching.facilitation.services import match_message_create, match_note_create
+
+    m = reveal(world.ab, facilitator, member, other_member)
+    client = api(facilitator)
+    client.get(url(world.ab))  # roles cached on the user from here on
+
+    def counts():
+        out = {}
+        for action in ("events", "notes", "messages"):
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(url(world.ab, action)).status_code == 200
+            out[action] = len(ctx.captured_queries)
+        return out
+
+    match_note_create(match=m, author=facilitator, text="one")
+    match_message_create(match=m, author=member, text="one")
+    small = counts()
+    for i in range(5):
+        match_note_create(match=m, author=facilitator, text=f"more {i}")
+        match_message_create(match=m, author=other_member, text=f"more {i}")
+    move(world.ab, facilitator, "negotiate")
+    assert counts() == small
