@@ -27,6 +27,7 @@ def surfaces(world, match, *, own_stream, own_company):
         "/api/v1/matches/", f"/api/v1/matches/{pk}/", f"/api/v1/matches/{pk}/events/",
         f"/api/v1/matches/{pk}/messages/", f"/api/v1/matches/{pk}/notes/", f"/api/v1/streams/{own_stream.pk}/matches/",
         "/api/v1/streams/", "/api/v1/notifications/", f"/api/v1/companies/{own_company.pk}/",
+        "/open-data/", "/open-data/export.csv", "/open-data/export.geojson",
     ]
     out = [(p, {}) for p in pages]
     out += [("/matches/", HTMX), (f"/matches/?stream={own_stream.pk}", HTMX), (f"/matches/{pk}/messages/", HTMX)]
