@@ -5,7 +5,7 @@ nothing."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -77,12 +77,34 @@ class RealisedSerializer(serializers.ModelSerializer):
         extra_kwargs = {"quantity_yearly": {"min_value": 0.001}}
 
 
+class FlagSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="hazardous, mirror, status_<regulatory status> or cross_border")
+    text = serializers.CharField()
+
+
+class MatchDetailSerializer(MatchSerializer):
+    """One match, with its regulatory flags (information, never a ruling)."""
+
+    regulatory_flags = serializers.SerializerMethodField()
+
+    @extend_schema_field(FlagSerializer(many=True))
+    def get_regulatory_flags(self, view):
+        return FlagSerializer(sel.regulatory_flags(view.match), many=True).data
+
+
 def _refused(exc: TransitionError) -> Response:
     return Response({"detail": exc.message}, status=exc.status)
 
 
 class MatchFacilitationMixin:
     """Facilitation actions of `MatchViewSet` (put it first among the bases)."""
+
+    def get_serializer_class(self):
+        return MatchDetailSerializer if getattr(self, "action", None) == "retrieve" else super().get_serializer_class()
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        return qs.prefetch_related("offer__ewc_codes") if getattr(self, "action", None) == "retrieve" else qs
 
     def filter_queryset(self, queryset):
         # The match is looked up unfiltered for these actions: the query string does not filter it.

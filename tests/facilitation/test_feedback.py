@@ -81,6 +81,13 @@ def test_flags_show_on_the_match_page(web, world, member):
     assert 'data-flag="status_by_product"' in html and "not a ruling" in html
 
 
+def test_flags_are_in_the_match_detail_of_the_api(api, world, member):
+    world.a_offer.regulatory_status = "end_of_waste"
+    world.a_offer.save()
+    flags = api(member).get(f"/api/v1/matches/{world.ab.pk}/").json()["regulatory_flags"]
+    assert [f["code"] for f in flags] == ["status_end_of_waste"]
+
+
 def test_alternatives_count_distinct_viable_partners_and_a_single_committed_partner_is_nudged(
         web, world, facilitator, member, other_member):
     red = stream_redundancy([world.a_offer.pk])[world.a_offer.pk]
