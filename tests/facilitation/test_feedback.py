@@ -99,3 +99,7 @@ def test_alternatives_count_distinct_viable_partners_and_a_single_committed_part
     assert red.alternatives == 1 and red.committed == 1 and red.nudge
     html = web(member).get("/matches/").content.decode()
     assert "2-3 partners on either end" in html
+    html = web(member).get(f"/streams/{world.a_offer.pk}/").content.decode()
+    assert "1 viable partner company for this stream" in html and "2-3 partners on either end" in html
+    other = web(other_member).get(f"/streams/{world.a_offer.pk}/").content.decode()
+    assert "viable partner" not in other  # only the stream's own company (and facilitators) see it
