@@ -6,9 +6,12 @@ orders exactly as the API's OrderingFilter does.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters
 from django import forms
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -50,11 +53,22 @@ class MatchFilterSet(django_filters.FilterSet):
         queryset=Region.objects.all(), to_field_name="code", method="filter_region", label=_("Region"),
     )
     prospective = django_filters.BooleanFilter(label=_("Prospective (no declared need or offer)"))
+    category = django_filters.CharFilter(
+        method="filter_category", label=_("Category code"),
+        help_text=_("A resource category code, e.g. MAT.FOOD; includes its sub-categories"),
+    )
+    min_age_days = django_filters.NumberFilter(
+        method="filter_min_age", label=_("Waiting at least (days)"), min_value=0, max_value=3650,
+    )
+    max_age_days = django_filters.NumberFilter(
+        method="filter_max_age", label=_("Suggested within (days)"), min_value=0, max_value=3650,
+    )
 
     class Meta:
         model = Match
         form = MatchFilterForm
-        fields = ("q", "stream", "company", "kind", "min_score", "status", "region", "prospective")
+        fields = ("q", "stream", "company", "kind", "min_score", "status", "region", "prospective", "category",
+                  "min_age_days", "max_age_days")
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None, user=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
@@ -73,6 +87,20 @@ class MatchFilterSet(django_filters.FilterSet):
 
     def filter_stream(self, qs, name, value: int):
         return qs.filter(Q(offer_id=value) | Q(need_id=value))
+
+    def filter_category(self, qs, name, value: str):
+        code = value.strip()
+        sub = f"{code}."
+        return qs.filter(
+            Q(offer__category__code=code) | Q(offer__category__code__startswith=sub)
+            | Q(need__category__code=code) | Q(need__category__code__startswith=sub)
+        )
+
+    def filter_min_age(self, qs, name, value):
+        return qs.filter(created_at__lte=timezone.now() - dt.timedelta(days=float(value)))
+
+    def filter_max_age(self, qs, name, value):
+        return qs.filter(created_at__gte=timezone.now() - dt.timedelta(days=float(value)))
 
     def filter_kind(self, qs, name, value: str):
         return qs.filter(Q(offer__kind=value) | Q(need__kind=value))

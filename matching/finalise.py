@@ -3,7 +3,8 @@
 PostgreSQL applies the difference: the run's staged rows (deduplicated: a declared pair in the top
 K of both its offer and its need comes from two shards) are compared with the current suggestions,
 so suggestions that are no longer found are retired, changed ones are updated in place and new ones
-inserted. Matches a facilitator or a party already works on are never touched. A nightly rerun on
+inserted. Matches a facilitator already works on, and suggestions a party has answered, are never
+touched. A nightly rerun on
 mostly unchanged data then writes only what changed, and the Match ids of unchanged suggestions
 stay stable. SQLite (the no-setup development mode) retires all suggestions and inserts the new set.
 
@@ -24,6 +25,8 @@ MATCH = Match._meta.db_table
 STAGE = MatchCandidate._meta.db_table
 KEY = ("offer_id", "need_id", "source_company_id", "target_company_id")
 NUMBERS = ("score", "distance_km", "exchangeable_yearly", "co2e_t", "eur_provider", "eur_receiver", "diverted_t")
+# A suggestion a party has answered (double opt-in) is kept as it is, like a match in work.
+UNANSWERED = "m.provider_response = '' AND m.receiver_response = ''"
 _PARTS = (("compatibility", "compatibility"), ("distance", "distance_part"), ("volume_value", "volume_value_part"),
           ("availability", "availability_part"))
 
@@ -74,7 +77,7 @@ def _postgresql(cur, run_id: int) -> dict[str, int]:
     # Suggestions no longer found: their ids, deleted through the ORM so related rows follow the
     # models' on_delete rules.
     cur.execute(f"""
-        SELECT m.id FROM {MATCH} m WHERE m.status = %s
+        SELECT m.id FROM {MATCH} m WHERE m.status = %s AND {UNANSWERED}
         AND NOT EXISTS (SELECT 1 FROM matching_final f WHERE {_joins("m", "f")})""", [suggested])
     gone = [r[0] for r in cur.fetchall()]
     retired = 0
@@ -92,7 +95,7 @@ def _postgresql(cur, run_id: int) -> dict[str, int]:
             eur_provider = f.eur_provider, eur_receiver = f.eur_receiver, diverted_t = f.diverted_t,
             engine_version = %s, run_id = %s, updated_at = CURRENT_TIMESTAMP
         FROM matching_final f
-        WHERE m.status = %s AND {_joins("m", "f")} AND ({changed})""",
+        WHERE m.status = %s AND {UNANSWERED} AND {_joins("m", "f")} AND ({changed})""",
                 [*_unit_params(), engine.ENGINE_VERSION, run_id, suggested, engine.ENGINE_VERSION])
     updated = cur.rowcount
     cur.execute(
@@ -109,7 +112,8 @@ def _postgresql(cur, run_id: int) -> dict[str, int]:
 
 def _portable(cur, run_id: int) -> dict[str, int]:
     suggested = str(MatchStatus.SUGGESTED)
-    retired = Match.objects.filter(status=suggested).delete()[1].get(Match._meta.label, 0)
+    retired = Match.objects.filter(status=suggested, provider_response="", receiver_response="").delete()[1].get(
+        Match._meta.label, 0)
     cur.execute(_insert_sql(STAGE, "json_object", "WHERE f.run_id = %s"),
                 [*_unit_params(), suggested, engine.ENGINE_VERSION, run_id, run_id])
     kept = Match.objects.filter(run_id=run_id).count()

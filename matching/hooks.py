@@ -20,12 +20,23 @@ _deferred: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("mat
 
 
 def stream_changed(stream_id: int) -> None:
-    """Called by stream services inside their transaction: match the stream once it is committed."""
+    """Called by stream services inside their transaction: match the stream once it is committed.
+    A closed stream also withdraws its matches that people are working on (in this transaction)."""
+    _withdraw_if_closed(stream_id)
     pending = _deferred.get()
     if pending is not None:
         pending.add(stream_id)
         return
     transaction.on_commit(lambda: _schedule([stream_id]))
+
+
+def _withdraw_if_closed(stream_id: int) -> None:
+    from matching.facilitation.transitions import matches_withdraw_for_stream
+    from streams.choices import StreamStatus
+    from streams.models import Stream
+
+    if Stream.objects.filter(pk=stream_id, status=StreamStatus.CLOSED).exists():
+        matches_withdraw_for_stream(stream_id)
 
 
 def _schedule(stream_ids: list[int]) -> None:

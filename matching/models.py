@@ -6,10 +6,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from companies.roles import roles_for
-from matching.choices import MatchStatus, RunKind, RunStatus
+from matching.choices import MatchAction, MatchStatus, OptIn, RejectionReason, RunKind, RunStatus
 
 
 class MatchQuerySet(models.QuerySet):
@@ -64,11 +65,12 @@ class Match(models.Model):
     prospective = models.BooleanField(_("prospective"), default=False)
     score = models.FloatField(_("score"))
     parts = models.JSONField(_("score parts"), default=dict)
-    reasons = models.JSONField(_("reasons"), default=list)
+    # Empty for full-run rows, which store numbers only; `Match.objects.explained()` rebuilds them.
+    reasons = models.JSONField(_("reasons"), default=list, blank=True)
     distance_km = models.FloatField(_("distance (km)"))
     exchangeable_yearly = models.FloatField(_("exchangeable per year"), default=0)
     unit = models.CharField(max_length=8, blank=True)
-    impact = models.JSONField(_("estimated impact"), default=dict)
+    impact = models.JSONField(_("estimated impact"), default=dict, blank=True)
     co2e_t = models.FloatField(default=0)
     eur_provider = models.FloatField(default=0)
     eur_receiver = models.FloatField(default=0)
@@ -78,6 +80,15 @@ class Match(models.Model):
         _("stream changed"), default=False,
         help_text=_("A stream changed or closed after a facilitator started working on this match."),
     )
+    # Double opt-in: each party's answer; identities and hidden fields are revealed to both once
+    # `revealed_at` is set (see matching/facilitation/transitions.py).
+    provider_response = models.CharField(_("provider's answer"), max_length=3, choices=OptIn.choices, blank=True,
+                                         default="", db_default="")
+    provider_answered_at = models.DateTimeField(null=True, blank=True)
+    receiver_response = models.CharField(_("receiver's answer"), max_length=3, choices=OptIn.choices, blank=True,
+                                         default="", db_default="")
+    receiver_answered_at = models.DateTimeField(null=True, blank=True)
+    revealed_at = models.DateTimeField(_("identities revealed at"), null=True, blank=True)
     engine_version = models.CharField(max_length=20)
     run = models.ForeignKey("MatchingRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -113,6 +124,10 @@ class Match(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("matching:match_detail", args=[self.pk])
+
+    @property
+    def revealed(self) -> bool:
+        return self.revealed_at is not None
 
 
 class MatchingRun(models.Model):
@@ -214,3 +229,88 @@ class RealisedExchange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.match} since {self.started_on}"
+
+
+# --- Facilitation ----------------------------------------------------------------------------------
+
+
+class MatchEvent(models.Model):
+    """One move of a match, for its timeline: who did what when (UTC), from which status to which,
+    and why. Opt-in answers that do not change the status are events too (from == to)."""
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_role = models.CharField(max_length=12, help_text=_("facilitator, staff, offer, need or system"))
+    action = models.CharField(max_length=10, choices=MatchAction.choices)
+    from_status = models.CharField(max_length=14, choices=MatchStatus.choices)
+    to_status = models.CharField(max_length=14, choices=MatchStatus.choices)
+    reason_code = models.CharField(max_length=16, choices=RejectionReason.choices, blank=True)
+    comment = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ("at", "pk")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(action=MatchAction.REJECT) | ~Q(reason_code=""), name="matchevent_reject_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.match_id}: {self.from_status} -> {self.to_status} ({self.action})"
+
+
+class MatchNote(models.Model):
+    """A facilitator's private note on a match. Companies never see notes."""
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    text = models.TextField(_("note"), max_length=5000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+
+    def __str__(self) -> str:
+        return f"note on {self.match_id} by {self.author_id}"
+
+
+class MatchMessage(models.Model):
+    """A message in the thread of an introduced match, read and written by both companies (once
+    revealed) and the facilitators of the match's regions."""
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    author_role = models.CharField(max_length=12)
+    text = models.TextField(_("message"), max_length=5000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("created_at", "pk")
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="matchmessage_not_empty")]
+
+    def __str__(self) -> str:
+        return f"message on {self.match_id} by {self.author_id}"
+
+
+class Notification(models.Model):
+    """An in-app notice to one user about a match (also sent by e-mail). The text never names a
+    counterpart that the user may not see yet."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        indexes = [models.Index(fields=("user", "-created_at"), name="notification_user_idx")]
+
+    def __str__(self) -> str:
+        return f"to {self.user_id}: {self.text[:40]}"
+
+    def get_absolute_url(self) -> str:
+        return self.match.get_absolute_url() if self.match_id else reverse("matching:notification_list")

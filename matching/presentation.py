@@ -4,8 +4,9 @@
   distance, both parties' money, transport cost, confidential stream fields).
 - A party (member of the offer's or the need's company) sees its own side fully. The counterpart is
   named only when its listing is public; otherwise it is "sector (NACE), region, about N km away".
-  The counterpart's price, disposal cost, composition, contaminants and site stay hidden (until the
-  double opt-in of a later issue, which will widen `show_confidential` here and nowhere else).
+  The counterpart's price, disposal cost, composition, contaminants and site stay hidden until both
+  parties have opted in (`Match.revealed_at`, see `matching/facilitation/transitions.py`): from then
+  on each party sees the other's name and hidden fields (`revealed` below, and nowhere else).
 - A party sees its own side's money only, rounded: the other side's money, the unit value the engine
   derives from both parties' prices and the exact distance would let it work out hidden numbers, so
   the reasons are reworded for it (see `_redact`).
@@ -291,12 +292,15 @@ def present_match(match, *, user) -> MatchView:
     far = _("about %(km)s km away") % {"km": approx}
     exact = _("%(km)s km away") % {"km": f"{match.distance_km:.1f}"}
 
+    # Double opt-in: both parties said yes, so each may see the other.
+    revealed = viewer_role is not None and match.revealed_at is not None
+
     def side(role, stream, company, own):
         public = stream is not None and stream.visibility == Visibility.PUBLIC
         return MatchSide(
             role=role, stream=stream, company=company, own=own,
-            show_identity=full or own or public,
-            show_confidential=full or own,
+            show_identity=full or own or public or revealed,
+            show_confidential=full or own or revealed,
             stream_visible=_stream_visible(roles, stream),
             # A party reads the distance at the counterpart; anyone else once, at the need.
             distance_label="" if own or (viewer_role is None and role == "offer") else (exact if full else far),

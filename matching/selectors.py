@@ -38,10 +38,10 @@ def _sites():
     return Site.objects.select_related("region").order_by("pk")
 
 
-def match_queryset(*, user) -> QuerySet[Match]:
-    """The matches `user` may see, with everything their presentation needs."""
+def match_queryset_unscoped(qs: QuerySet[Match] | None = None) -> QuerySet[Match]:
+    """`qs` (all matches by default) with everything their presentation needs. Callers scope it."""
     return (
-        Match.objects.visible_to(user)
+        (Match.objects.all() if qs is None else qs)
         .explained()
         .select_related(*MATCH_RELATED)
         .prefetch_related(
@@ -49,6 +49,11 @@ def match_queryset(*, user) -> QuerySet[Match]:
             Prefetch("target_company__sites", queryset=_sites()),
         )
     )
+
+
+def match_queryset(*, user) -> QuerySet[Match]:
+    """The matches `user` may see, with everything their presentation needs."""
+    return match_queryset_unscoped(Match.objects.visible_to(user))
 
 
 def match_list(*, user, filters=None) -> MatchFilterSet:
@@ -71,6 +76,7 @@ class PartnerGroup:
     stream: Stream | None
     matches: list[Match] = field(default_factory=list)
     total: int = 0
+    redundancy: object = None  # matching.facilitation.selectors.Redundancy, filled by the page
 
     @property
     def more(self) -> int:

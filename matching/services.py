@@ -50,8 +50,11 @@ _ROUTES = {"landfill", "incineration", "energy_recovery", "recycling", "sewer", 
 # --- Engine inputs -------------------------------------------------------------------------------
 
 def engine_config() -> engine.EngineConfig:
-    """The one engine configuration of this deployment (defaults documented in engine/config.py)."""
-    return engine.EngineConfig()
+    """The one engine configuration of this deployment (defaults documented in engine/config.py),
+    with the facilitators' rejection penalties (matching/facilitation/penalties.py)."""
+    from matching.facilitation.penalties import engine_pair_penalties
+
+    return engine.EngineConfig(pair_penalties=engine_pair_penalties())
 
 
 def engine_rules() -> tuple[engine.SubstitutionRule, ...]:
@@ -203,8 +206,13 @@ def _retire(stream_ids: Iterable[int] | None) -> dict[str, int]:
     if stream_ids is not None:
         ids = list(stream_ids)
         qs = qs.filter(Q(offer_id__in=ids) | Q(need_id__in=ids))
-    deleted, _ = qs.filter(status=MatchStatus.SUGGESTED).delete()
+    deleted, _ = _unanswered_suggestions(qs).delete()
     return {"retired": deleted}
+
+
+def _unanswered_suggestions(qs):
+    # A suggestion a party has answered (double opt-in) is kept like a match a facilitator works on.
+    return qs.filter(status=MatchStatus.SUGGESTED, provider_response="", receiver_response="")
 
 
 def _flag_changed(stream_ids: list[int]) -> int:

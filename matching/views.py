@@ -21,6 +21,7 @@ from audit.services import get_visible_or_404
 from companies.forms import freeze_choices, label_empty_choices
 from companies.roles import roles_for
 from matching.choices import RunStatus
+from matching.facilitation.selectors import stream_redundancy
 from matching.forms import ORDERING_CHOICES, RunStartForm
 from matching.permissions import can_run_matching
 from matching.presentation import present_match
@@ -76,6 +77,9 @@ class MatchListView(LoginRequiredMixin, View):
         context = {"grouped": grouped}
         if grouped:
             result = partner_groups(user=user, filters=request.GET)
+            redundancy = stream_redundancy(g.stream.pk for g in result.groups if g.stream is not None)
+            for g in result.groups:
+                g.redundancy = redundancy.get(g.stream.pk) if g.stream is not None else None
             context["groups"] = [(g, [present_match(m, user=user) for m in g.matches]) for g in result.groups]
             context.update(_filter_form(result.filterset, request, streams=result.streams))
         else:
@@ -91,8 +95,12 @@ class MatchDetailView(LoginRequiredMixin, View):
     template_name = "matching/match_detail.html"
 
     def get(self, request, pk):
-        match = get_visible_or_404(match_queryset(user=request.user), pk=pk)
-        return render(request, self.template_name, {"match": match, "view": present_match(match, user=request.user)})
+        from matching.facilitation.views import detail_context
+
+        qs = match_queryset(user=request.user).select_related("realised").prefetch_related("offer__ewc_codes")
+        match = get_visible_or_404(qs, pk=pk)
+        return render(request, self.template_name, {"match": match, "view": present_match(match, user=request.user),
+                                                    **detail_context(request.user, match)})
 
 
 class RunListView(LoginRequiredMixin, ListView):

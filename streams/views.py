@@ -167,7 +167,15 @@ class StreamDetailView(LoginRequiredMixin, View):
             "may_edit": may_edit,
             "moves": status_moves(stream) if may_edit else [],
             "history": stream_history(stream) if may_edit else [],
+            "redundancy": _redundancy(stream) if may_edit else None,
         })
+
+
+def _redundancy(stream: Stream):
+    """How many viable partners the stream has, and the single-partner nudge (see matching)."""
+    from matching.facilitation.selectors import Redundancy, stream_redundancy
+
+    return stream_redundancy([stream.pk]).get(stream.pk, Redundancy(alternatives=0, committed=0))
 
 
 def stream_history(stream: Stream) -> list[dict]:

@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from companies.api.views import CompanyViewSet, NaceCodeViewSet, RegionViewSet, SiteViewSet
 from matching.api.views import MatchingRunViewSet, MatchViewSet
+from matching.facilitation.api import NotificationViewSet
 from streams.api.views import EwcCodeViewSet, ResourceCategoryViewSet, StreamViewSet
 
 router = DefaultRouter()
@@ -18,5 +19,6 @@ router.register("categories", ResourceCategoryViewSet, basename="category")
 router.register("streams", StreamViewSet, basename="stream")
 router.register("matches", MatchViewSet, basename="match")
 router.register("matching-runs", MatchingRunViewSet, basename="matching-run")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [*router.urls, path("", include("matching.dashboards.api"))]

@@ -289,6 +289,9 @@ SPECTACULAR_SETTINGS = {
         "MatchStatusEnum": "matching.choices.MatchStatus",
         "RunStatusEnum": "matching.choices.RunStatus",
         "RunKindEnum": "matching.choices.RunKind",
+        "MatchActionEnum": "matching.choices.MatchAction",
+        "RejectionReasonEnum": "matching.choices.RejectionReason",
+        "OptInEnum": "matching.choices.OptIn",
     },
 }
 

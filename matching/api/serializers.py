@@ -6,7 +6,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from matching.choices import MatchStatus, RunKind
+from matching.choices import MatchAction, MatchStatus, OptIn, RunKind
 from matching.models import Match, MatchingRun
 from matching.presentation import present_match
 from streams.choices import Direction, DisposalRoute, StreamKind
@@ -150,9 +150,25 @@ class MatchSerializer(serializers.Serializer):
     offer = MatchSideSerializer()
     need = MatchSideSerializer()
     stream_changed = serializers.BooleanField(source="match.stream_changed")
+    revealed = serializers.BooleanField(
+        source="match.revealed", help_text="Both companies said yes: each sees the other's name and hidden fields"
+    )
+    your_answer = serializers.SerializerMethodField(help_text="Your company's answer (yes, no or empty)")
+    actions = serializers.SerializerMethodField(help_text="Moves you may make now (POST them to transition/)")
     engine_version = serializers.CharField(source="match.engine_version")
     created_at = serializers.DateTimeField(source="match.created_at")
     updated_at = serializers.DateTimeField(source="match.updated_at")
+
+    @extend_schema_field(serializers.ChoiceField(choices=OptIn.choices, allow_blank=True))
+    def get_your_answer(self, view) -> str:
+        m = view.match
+        return {"offer": m.provider_response, "need": m.receiver_response}.get(view.viewer_role, "")
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=MatchAction.choices)))
+    def get_actions(self, view) -> list[str]:
+        from matching.facilitation.transitions import allowed_actions
+
+        return [str(a) for a in allowed_actions(self.context["request"].user, view.match)]
 
     def to_representation(self, instance):
         if isinstance(instance, Match):

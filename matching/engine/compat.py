@@ -143,7 +143,18 @@ def profile_compat(
     if not evidence:
         return NO_MATCH
     evidence.sort(key=lambda e: (-e[0], e[1]))
-    return CompatResult(min(1.0, max(e[0] for e in evidence)), tuple(e[2] for e in evidence), rule)
+    return _penalised(
+        CompatResult(min(1.0, max(e[0] for e in evidence)), tuple(e[2] for e in evidence), rule), o, n, config
+    )
+
+
+def _penalised(result: CompatResult, o: Profile, n: Profile, config: EngineConfig) -> CompatResult:
+    """Apply a facilitator-feedback penalty for this exact category pair, with its reason."""
+    penalty = config.pair_penalty(o.category, n.category)
+    if penalty is None:
+        return result
+    factor, note = penalty
+    return CompatResult(result.score * factor, (*result.reasons, note), result.rule)
 
 
 class CompatCache:

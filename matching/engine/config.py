@@ -172,10 +172,17 @@ class EngineConfig:
     class_weight: float = 1.0  # assumption: the NACE class can halve a division's prior at most.
     prospective_companies: bool = True
 
+    # --- facilitator feedback ---
+    # (offer category, need category, factor, note): compatibility of exactly this category pair is
+    # multiplied by factor. Built by the adapter from repeated facilitator rejections
+    # (matching/facilitation/penalties.py); empty by default.
+    pair_penalties: tuple = ()
+
     # Derived lookups, filled in __post_init__ (not part of equality or hashing).
     _radius: dict = field(init=False, repr=False, compare=False, hash=False)
     _value: dict = field(init=False, repr=False, compare=False, hash=False)
     _forms: dict = field(init=False, repr=False, compare=False, hash=False)
+    _penalties: dict = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         for name in ("radius_km", "default_value_eur_per_unit", "form_factors"):
@@ -185,8 +192,13 @@ class EngineConfig:
         object.__setattr__(self, "_radius", dict(self.radius_km))
         object.__setattr__(self, "_value", dict(self.default_value_eur_per_unit))
         object.__setattr__(self, "_forms", dict(self.form_factors))
+        object.__setattr__(self, "_penalties", {(o, n): (float(f), note) for o, n, f, note in self.pair_penalties})
         if self.top_k < 1 or self.prospective_top_k < 0:
             raise ValueError("top_k must be >= 1 and prospective_top_k >= 0")
+
+    def pair_penalty(self, offer_category: str, need_category: str) -> tuple[float, str] | None:
+        """(factor, note) when facilitators keep rejecting this category pair, else None."""
+        return self._penalties.get((offer_category, need_category))
 
     def radius_for(self, value_class: str) -> float:
         """Default transport radius (km) for a value class."""

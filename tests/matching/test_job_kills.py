@@ -122,7 +122,7 @@ def seeded(settings):
         StreamFactory(site=sites[(i + 1) % 3], direction="need", category=category, quantity=30 + i)
     from matching.services import matching_run_full
 
-    run = matching_run_full(run=MatchingRun.objects.create(kind=RunKind.FULL, shards_total=1, status=RunStatus.RUNNING))
+    matching_run_full(run=MatchingRun.objects.create(kind=RunKind.FULL, shards_total=1, status=RunStatus.RUNNING))
     clean = Match.objects.count()
     assert clean > 0
     return clean

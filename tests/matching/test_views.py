@@ -236,8 +236,9 @@ def test_the_list_page_runs_the_same_queries_for_3_and_20_matches(web, persona, 
 
 def test_the_detail_page_runs_a_fixed_number_of_queries(web, member, world, django_assert_max_num_queries):
     client = web(member)
-    # 8 for the page, 4 to rebuild the reasons of a full-run row (streams, EWC codes, categories, rules).
-    with django_assert_max_num_queries(12):
+    # 8 for the page, 4 to rebuild the reasons of a full-run row (streams, EWC codes, categories, rules),
+    # the match's EWC codes (regulatory flags) and its timeline (facilitation).
+    with django_assert_max_num_queries(14):
         assert client.get(detail(world.ab)).status_code == 200
 
 

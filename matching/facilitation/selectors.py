@@ -1,0 +1,173 @@
+"""Reads of facilitation: the review queue and the pipeline board, a match's timeline, notes and
+thread as one viewer may see them, regulatory flags, alternative partners, notifications."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from companies.roles import roles_for
+from matching.choices import MatchStatus as S
+from matching.facilitation.services import STAFF_ROLES, can_see_notes, can_use_thread
+from matching.facilitation.transitions import actor_role
+from matching.filtersets import MatchFilterSet
+from matching.models import Match, MatchEvent, MatchMessage, MatchNote, Notification
+from matching.permissions import whole_match_q
+from matching.selectors import match_queryset
+from streams.choices import RegulatoryStatus
+
+# The queue opens on the matches that wait for a facilitator.
+QUEUE_DEFAULT_STATUSES = (S.SUGGESTED, S.UNDER_REVIEW)
+PIPELINE_COLUMNS = (S.UNDER_REVIEW, S.APPROVED, S.INTRODUCED, S.NEGOTIATING, S.IMPLEMENTED)
+# A partner counts as a viable alternative from this score on (assumption: the "worth a look" band).
+VIABLE_SCORE = 0.3
+# "2-3 partners on either end": fewer live partners than this for a stream earns the nudge.
+RECOMMENDED_PARTNERS = 2
+
+
+def may_facilitate(user) -> bool:
+    roles = roles_for(user)
+    return roles.authenticated and (roles.is_staff or roles.is_facilitator)
+
+
+def review_queue(*, user, filters=None) -> MatchFilterSet:
+    """Matches in the facilitator's regions (all for staff) under the queue's filters."""
+    qs = match_queryset(user=user).filter(pk__in=Match.objects.filter(whole_match_q(user)).values("pk"))
+    return MatchFilterSet(filters or {}, queryset=qs, user=user)
+
+
+def pipeline_board(*, user, filters=None) -> tuple[MatchFilterSet, list[tuple[str, str, list[Match]]]]:
+    """The pipeline: (status, label, matches) per column, under the same filters as the queue."""
+    filterset = review_queue(user=user, filters=filters)
+    rows = list(filterset.qs.filter(status__in=PIPELINE_COLUMNS).select_related("realised"))
+    columns = [(status, str(S(status).label), [m for m in rows if m.status == status]) for status in PIPELINE_COLUMNS]
+    return filterset, columns
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: object
+    action_label: str
+    from_label: str
+    to_label: str
+    who: str
+    reason: str
+    comment: str
+
+
+def match_timeline(*, user, match: Match) -> list[TimelineEntry]:
+    """Every move of the match. Facilitators see who and why; a party sees what happened, "you" for
+    its own moves and roles (never names) for the others', and no facilitator comments."""
+    role = actor_role(user, match)
+    full = role in STAFF_ROLES
+    out = []
+    for e in MatchEvent.objects.filter(match=match).select_related("actor"):
+        if full:
+            who = e.actor.get_username() if e.actor else _("system")
+        elif e.actor_role == role:
+            who = _("your company")
+        elif e.actor_role in ("offer", "need"):
+            who = _("the other company")
+        elif e.actor_role == "system":
+            who = _("system")
+        else:
+            who = _("a facilitator")
+        out.append(TimelineEntry(
+            at=e.at, action_label=e.get_action_display(), from_label=e.get_from_status_display(),
+            to_label=e.get_to_status_display(), who=who,
+            reason=e.get_reason_code_display() if full and e.reason_code else "",
+            comment=e.comment if full else "",
+        ))
+    return out
+
+
+def match_notes(*, user, match: Match) -> list[MatchNote] | None:
+    """None when the viewer may not see notes (companies)."""
+    if not can_see_notes(user, match):
+        return None
+    return list(MatchNote.objects.filter(match=match).select_related("author"))
+
+
+def match_thread(*, user, match: Match) -> list[MatchMessage] | None:
+    """None when the viewer may not read the thread."""
+    if not can_use_thread(user, match):
+        return None
+    return list(MatchMessage.objects.filter(match=match).select_related("author"))
+
+
+def message_author_label(message: MatchMessage) -> str:
+    return message.author.get_username() if message.author else _("(deleted user)")
+
+
+@dataclass(frozen=True)
+class Flag:
+    code: str
+    text: str
+
+
+def regulatory_flags(match: Match) -> list[Flag]:
+    """Information for the facilitator and the parties, never a ruling: hazardous or mirror-entry
+    EWC codes, the offer's regulatory status, and exchanges across a border."""
+    flags = []
+    offer = match.offer
+    if offer is not None:
+        codes = list(offer.ewc_codes.all())
+        for code in codes:
+            if code.is_hazardous:
+                flags.append(Flag("hazardous", _("EWC %(code)s is hazardous waste: permits and handling rules apply.")
+                                  % {"code": code.display_code}))
+            elif code.is_mirror:
+                flags.append(Flag("mirror", _("EWC %(code)s is a mirror entry: whether it is hazardous depends on "
+                                              "its analysis.") % {"code": code.display_code}))
+        status_text = {
+            RegulatoryStatus.WASTE: _("Listed as waste: the receiver may need a waste permit, and the waste "
+                                      "framework rules apply until it reaches end-of-waste status."),
+            RegulatoryStatus.BY_PRODUCT: _("Listed as a by-product: check that the by-product conditions "
+                                           "(certain further use, no further processing beyond normal "
+                                           "industrial practice, lawful use) are met."),
+            RegulatoryStatus.END_OF_WASTE: _("Listed as end-of-waste: keep the evidence that the end-of-waste "
+                                             "criteria are met."),
+            RegulatoryStatus.UNKNOWN: _("The regulatory status (waste, by-product, end-of-waste) is not known yet."),
+        }.get(offer.regulatory_status)
+        if status_text:
+            flags.append(Flag(f"status_{offer.regulatory_status}", status_text))
+    a, b = match.source_company.country, match.target_company.country
+    if a and b and a != b:
+        flags.append(Flag("cross_border", _("Exchange between %(a)s and %(b)s: transfrontier shipment rules "
+                                            "may apply.") % {"a": a, "b": b}))
+    return flags
+
+
+@dataclass(frozen=True)
+class Redundancy:
+    alternatives: int  # viable partner companies the stream has among its live matches
+    committed: int  # partner companies it is negotiating with or exchanging with
+
+    @property
+    def nudge(self) -> bool:
+        return self.committed == 1 and self.alternatives < RECOMMENDED_PARTNERS + 1
+
+
+def stream_redundancy(stream_ids) -> dict[int, Redundancy]:
+    """Per stream: how many distinct partner companies are viable alternatives, and how many it
+    already depends on. One query for any number of streams."""
+    ids = list(stream_ids)
+    if not ids:
+        return {}
+    live = Match.objects.active().filter(score__gte=VIABLE_SCORE)
+    committed = Q(status__in=(S.NEGOTIATING, S.IMPLEMENTED))
+    out = {}
+    for side, partner in (("offer_id", "target_company"), ("need_id", "source_company")):
+        rows = (
+            live.filter(**{f"{side}__in": ids}).values(side)
+            .annotate(n=Count(partner, distinct=True), c=Count(partner, distinct=True, filter=committed))
+        )
+        for r in rows:
+            out[r[side]] = Redundancy(alternatives=r["n"], committed=r["c"])
+    return out
+
+
+def notification_list(*, user) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user).select_related("match")

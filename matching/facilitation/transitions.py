@@ -1,0 +1,205 @@
+"""The one state machine of a match: which move is allowed from which status, by whom, and the
+service that makes a move under a row lock, records it and notifies the people concerned.
+
+Pages, the API and bulk actions all call `match_transition`; nothing else writes `Match.status`
+(except the matching run, which only creates and retires *suggested* matches, and
+`matches_withdraw_for_stream` below, which calls `match_transition` as the system).
+
+    suggested -> under_review -> approved -> introduced -> negotiating -> implemented
+    rejected (facilitator, with a reason), declined (a party), withdrawn (a stream closed)
+
+Double opt-in: a party's `accept` ("interested") or `decline` ("not interested") is recorded on the
+match. Before an introduction, both parties' yes reveals them to each other and moves the match to
+*introduced*; after a facilitator's introduction, both parties' acceptance reveals them. One no
+declines the match, and nothing is revealed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from companies.roles import roles_for
+from matching.choices import MatchAction as A
+from matching.choices import MatchStatus as S
+from matching.choices import OptIn, RejectionReason
+from matching.models import Match, MatchEvent
+from matching.permissions import sees_whole_match
+
+FACILITATOR, PARTY, SYSTEM = "facilitator", "party", "system"
+OPEN = (S.SUGGESTED, S.UNDER_REVIEW, S.APPROVED)
+
+
+@dataclass(frozen=True)
+class Move:
+    """An allowed move: from which statuses, to which (None: decided by the opt-in rule), by whom."""
+
+    sources: tuple[str, ...]
+    to: str | None
+    by: str
+
+
+# The allowed moves, in one place. `to=None` means the status follows from the opt-in answers.
+ALLOWED: dict[str, Move] = {
+    A.REVIEW: Move((S.SUGGESTED,), S.UNDER_REVIEW, FACILITATOR),
+    A.APPROVE: Move((S.SUGGESTED, S.UNDER_REVIEW), S.APPROVED, FACILITATOR),
+    A.REJECT: Move((S.SUGGESTED, S.UNDER_REVIEW, S.APPROVED), S.REJECTED, FACILITATOR),
+    A.INTRODUCE: Move((S.APPROVED,), S.INTRODUCED, FACILITATOR),
+    A.ACCEPT: Move((*OPEN, S.INTRODUCED), None, PARTY),
+    A.DECLINE: Move((*OPEN, S.INTRODUCED), S.DECLINED, PARTY),
+    A.NEGOTIATE: Move((S.INTRODUCED,), S.NEGOTIATING, FACILITATOR),
+    A.IMPLEMENT: Move((S.INTRODUCED, S.NEGOTIATING), S.IMPLEMENTED, FACILITATOR),
+    A.WITHDRAW: Move((*OPEN, S.INTRODUCED, S.NEGOTIATING), S.WITHDRAWN, SYSTEM),
+}
+
+
+class TransitionError(Exception):
+    """A refused move. `status` is the HTTP status the API answers with: 400 bad input, 403 not
+    yours to make, 409 not allowed from the match's current status."""
+
+    status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class BadInput(TransitionError):
+    status = 400
+
+
+class NotPermitted(TransitionError):
+    status = 403
+
+
+class IllegalMove(TransitionError):
+    status = 409
+
+
+def actor_role(user, match: Match) -> str | None:
+    """"facilitator" (staff or a facilitator of a region the match touches), "offer" or "need" (a
+    member of that side's company), or None."""
+    roles = roles_for(user)
+    if sees_whole_match(user, match):
+        return "staff" if roles.is_staff else FACILITATOR
+    if match.source_company_id in roles.company_ids:
+        return "offer"
+    if match.target_company_id in roles.company_ids:
+        return "need"
+    return None
+
+
+def allowed_actions(user, match: Match) -> list[str]:
+    """The moves `user` may make on `match` now, for buttons (the service checks again)."""
+    role = actor_role(user, match)
+    out = []
+    for action, move in ALLOWED.items():
+        if match.status not in move.sources or not _may(role, move):
+            continue
+        if move.by == PARTY and _own_answer(match, role) == OptIn.YES and action == A.ACCEPT:
+            continue
+        if action in (A.NEGOTIATE, A.IMPLEMENT) and not match.revealed:
+            continue
+        out.append(action)
+    return out
+
+
+def _may(role: str | None, move: Move) -> bool:
+    if move.by == PARTY:
+        return role in ("offer", "need")
+    return role in (FACILITATOR, "staff")  # facilitator moves; staff and facilitators may withdraw too
+
+
+def _own_answer(match: Match, role: str | None) -> str:
+    return {"offer": match.provider_response, "need": match.receiver_response}.get(role, "")
+
+
+def _lock(match_id: int) -> Match:
+    # select_related cannot be combined with FOR UPDATE over nullable joins, so lock the row alone
+    # and read the related rows (for the permission check) afterwards.
+    match = Match.objects.select_for_update().filter(pk=match_id).first()
+    if match is None:
+        raise Match.DoesNotExist
+    return match
+
+
+def _after_lock(match: Match) -> None:
+    """A seam for the concurrency test (it sleeps here to widen the race window)."""
+
+
+@transaction.atomic
+def match_transition(*, match_id: int, actor, action: str, reason_code: str = "", comment: str = "",
+                     system: bool = False) -> Match:
+    """Make `action` on the match under a row lock, record a `MatchEvent` and notify on commit.
+    Raises `TransitionError` (nothing changes) when the move is not allowed. The caller has
+    already checked that `actor` may see the match (404 otherwise)."""
+    if action not in ALLOWED:
+        raise BadInput(_("Unknown action “%(action)s”.") % {"action": action})
+    move = ALLOWED[action]
+    match = _lock(match_id)
+    _after_lock(match)
+    role = "system" if system else actor_role(actor, match)
+    if not system and not _may(role, move):
+        raise NotPermitted(_("You may not %(action)s this match.") % {"action": A(action).label.lower()})
+    if match.status not in move.sources:
+        raise IllegalMove(
+            _("A match that is “%(status)s” cannot be moved with “%(action)s”.")
+            % {"status": S(match.status).label, "action": A(action).label}
+        )
+    if action == A.REJECT and reason_code not in RejectionReason.values:
+        raise BadInput(_("Say why the match is rejected (a reason code)."))
+    if action != A.REJECT:
+        reason_code = ""
+    if action in (A.NEGOTIATE, A.IMPLEMENT) and not match.revealed:
+        raise IllegalMove(_("Both companies must accept the introduction first."))
+    before = match.status
+    now = timezone.now()
+    if move.by == PARTY:
+        _answer(match, role, OptIn.YES if action == A.ACCEPT else OptIn.NO, now)
+    to = move.to if move.to is not None else _after_yes(match, now)
+    match.status = to
+    match.full_clean()
+    match.save()
+    event = MatchEvent(match=match, actor=None if system else actor, actor_role=role, action=action,
+                       from_status=before, to_status=to, reason_code=reason_code, comment=comment.strip(), at=now)
+    event.full_clean()
+    event.save()
+    from matching.facilitation.notify import notify_event
+
+    notify_event(match=match, event=event)
+    return match
+
+
+def _answer(match: Match, role: str, answer: str, now) -> None:
+    if role == "offer":
+        match.provider_response, match.provider_answered_at = answer, now
+    else:
+        match.receiver_response, match.receiver_answered_at = answer, now
+
+
+def _after_yes(match: Match, now) -> str:
+    """Both yes: reveal, and a not yet introduced match counts as introduced (they opted in)."""
+    if match.provider_response == OptIn.YES and match.receiver_response == OptIn.YES:
+        match.revealed_at = match.revealed_at or now
+        return S.INTRODUCED
+    return match.status
+
+
+def matches_withdraw_for_stream(stream_id: int) -> int:
+    """A closed stream withdraws its matches that are being worked on or that a party answered (as
+    the system). Unanswered suggestions are left to the next matching run, which retires them."""
+    from django.db.models import Q
+
+    worked = ~Q(status=S.SUGGESTED) | ~Q(provider_response="") | ~Q(receiver_response="")
+    ids = list(
+        Match.objects.filter(Q(offer_id=stream_id) | Q(need_id=stream_id), worked,
+                             status__in=ALLOWED[A.WITHDRAW].sources)
+        .values_list("pk", flat=True)
+    )
+    for pk in ids:
+        match_transition(match_id=pk, actor=None, action=A.WITHDRAW, comment=_("The listing was closed."),
+                         system=True)
+    return len(ids)
