@@ -217,8 +217,8 @@ def main() -> None:
         _psql(db_url, f"DROP DATABASE IF EXISTS {name}")
         _psql(db_url, f"CREATE DATABASE {name}")
         print(f"== {n} streams", file=sys.stderr, flush=True)
-        out = subprocess.run([sys.executable, __file__, "--child", str(n)], check=True, capture_output=True,
-                             text=True, cwd=ROOT)
+        out = subprocess.run([sys.executable, __file__, "--child", str(n)], check=True, stdout=subprocess.PIPE,
+                             text=True, cwd=ROOT)  # the child's stderr (progress, errors) passes through
         row = json.loads(out.stdout.strip().splitlines()[-1])
         print(json.dumps(row, indent=1), file=sys.stderr, flush=True)
         results.append(row)
