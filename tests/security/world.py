@@ -92,7 +92,7 @@ class World:
         return objs
 
 
-def _match(offer: Stream, need: Stream) -> Match:
+def make_match(offer: Stream, need: Stream) -> Match:
     return Match.objects.create(
         offer=offer, need=need, source_company=offer.company, target_company=need.company, score=0.7,
         parts={"compatibility": 0.9, "distance": 0.8, "volume_value": 0.7, "availability": 1.0},
@@ -122,7 +122,7 @@ def _tenant(key: str, code: str, facilitator) -> Tenant:
     run = MatchingRun.objects.create(kind=RunKind.STREAM, stream=private, status=RunStatus.DONE,
                                      requested_by=facilitator, message=f"{marker} run")
     return Tenant(key=key, marker=marker, region=reg, company=company, partner=partner, site=site,
-                  private_stream=private, draft_stream=draft, match=_match(private, need), run=run)
+                  private_stream=private, draft_stream=draft, match=make_match(private, need), run=run)
 
 
 def build_world() -> World:
