@@ -82,6 +82,7 @@ def walk(resolver=None, prefix="", ns=None):
 PATTERNS = list(walk())
 
 
+@pytest.mark.django_db  # only so that the suite's session fixtures find a test database when run alone
 def test_every_route_is_classified():
     unclassified = sorted({p.key for p in PATTERNS if p.key not in ROUTES})
     assert not unclassified, f"Classify these routes in tests/security/routes.py: {unclassified}"
