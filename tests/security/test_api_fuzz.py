@@ -59,11 +59,6 @@ def wsgi_in_test_transaction():
 
 
 @pytest.fixture(scope="module")
-def schema(wsgi_in_test_transaction):
-    return schemathesis.openapi.from_wsgi("/api/schema/", APP)
-
-
-@pytest.fixture(scope="module")
 def fuzz_world(django_db_setup, django_db_blocker, wsgi_in_test_transaction):
     """Two companies in SE22 with members, a facilitator, streams and a match; ids the fuzzer may
     aim path parameters at (the personas' own objects and the other company's)."""
@@ -89,19 +84,16 @@ def fuzz_world(django_db_setup, django_db_blocker, wsgi_in_test_transaction):
         transaction.set_rollback(True)
 
 
-def _operations():
-    s = schemathesis.openapi.from_wsgi("/api/schema/", APP)
-    return sorted(op.ok().label for op in s.get_all_operations())
-
-
-LABELS = _operations()
+# Loaded at collection: one test per operation and persona (schema generation needs no database).
+SCHEMA = schemathesis.openapi.from_wsgi("/api/schema/", APP)
+LABELS = sorted(op.ok().label for op in SCHEMA.get_all_operations())
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("label", LABELS)
-def test_the_api_keeps_its_schema_under_fuzzing(label, persona, schema, fuzz_world, db):
+def test_the_api_keeps_its_schema_under_fuzzing(label, persona, fuzz_world, db):
     tokens, ids = fuzz_world
-    operation = schema.find_operation_by_label(label)
+    operation = SCHEMA.find_operation_by_label(label)
     headers = {"Authorization": f"Token {tokens[persona]}"}
     collection = label.split("/api/v1/")[-1].split("/")[0]
     known = ids.get(collection, [])

@@ -14,6 +14,7 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import pytest
 from django.db import transaction
@@ -183,11 +184,25 @@ def check_object(world, clients, pattern: Pattern, route: Route) -> list[str]:
     return problems
 
 
+def foreign_filters(world, persona: str) -> str:
+    """A query string naming another tenant's objects in the filters lists commonly take: a filter must
+    narrow what the persona may see, never widen it."""
+    tenants = world.foreign_tenants(persona)
+    if not tenants:
+        return ""
+    t = tenants[0]
+    return urlencode({
+        "company": t.company.pk, "site": t.site.pk, "stream": t.private_stream.pk, "offer": t.private_stream.pk,
+        "region": t.region.code, "status": "draft", "visibility": "private", "q": "private offer",
+    })
+
+
 def check_listing(world, clients, pattern: Pattern, route: Route, values: dict | None = None) -> list[str]:
     problems = []
     for variant in _variants(route, pattern):
-        url = pattern.url({**variant, **(values or {})})
-        for persona in PERSONAS:
+        base = pattern.url({**variant, **(values or {})})
+        for persona, query in ((p, q) for p in PERSONAS for q in ("", foreign_filters(world, p))):
+            url = f"{base}?{query}" if query else base
             r = clients[persona].get(url)
             where = _where(persona, "get", url)
             if r.status_code >= 500:
