@@ -46,3 +46,35 @@ def exception_handler(exc, context):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = serializers.ValidationError(detail=detail)
     return drf_exception_handler(exc, context)
+
+
+# Every error answer of the API, in one place of the schema. Clients (and the schemathesis run in
+# tests/security/test_api_fuzz.py) may rely on no other status codes appearing undocumented.
+ERROR_RESPONSES = {
+    "400": "Invalid input: the body maps each field (or `non_field_errors`) to its messages.",
+    "401": "Not signed in: no valid session or `Authorization: Token ...` header.",
+    "403": "Signed in, but not allowed (for example, not an editor of this company).",
+    "404": "No such object, or one you may not see: the two answer alike.",
+    "409": "The change conflicts with the object's current state.",
+    "429": "Too many requests; retry after the `Retry-After` header's seconds.",
+}
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "`detail` for request-level errors; otherwise field names mapped to lists of messages.",
+    "properties": {"detail": {"type": "string"}},
+    "additionalProperties": True,
+}
+
+
+def add_error_responses(result, generator, request, public):
+    """drf-spectacular postprocessing hook: document the shared error answers on every operation,
+    keeping any operation-specific description already there."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.setdefault("responses", {})
+            for code, description in ERROR_RESPONSES.items():
+                entry = responses.setdefault(code, {"description": description})
+                entry.setdefault("content", ref)
+    return result

@@ -282,6 +282,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "symbiosis.api.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "DirectionEnum": "streams.choices.Direction",
         "StreamKindEnum": "streams.choices.StreamKind",

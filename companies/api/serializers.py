@@ -24,6 +24,8 @@ class NaceBriefSerializer(serializers.ModelSerializer):
 
 class CompanySerializer(serializers.ModelSerializer):
     nace = NaceBriefSerializer(read_only=True)
+    # A URL or empty: a URLField would promise `format: uri`, which "" breaks.
+    website = serializers.CharField(read_only=True, help_text="The company's website URL, or empty")
 
     class Meta:
         model = Company

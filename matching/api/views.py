@@ -97,7 +97,7 @@ class StreamMatchesMixin:
         responses={200: MatchSerializer(many=True), 400: BAD_FILTER, 401: UNAUTHENTICATED, 404: NOT_VISIBLE},
     )
     @action(detail=True, methods=["get"], url_path="matches")
-    def matches(self, request, pk=None):
+    def matches(self, request, pk=None, format=None):
         """The matches of a stream you can see, best first; filters as on /matches/."""
         stream = self.get_object()
         filterset = stream_matches(user=request.user, stream=stream, filters=request.query_params)

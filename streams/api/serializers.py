@@ -24,7 +24,7 @@ from streams.units import ALL_UNITS
 
 
 class EwcCodeSerializer(serializers.ModelSerializer):
-    category = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    category = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = EwcCode
@@ -33,7 +33,7 @@ class EwcCodeSerializer(serializers.ModelSerializer):
 
 
 class ResourceCategorySerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
 
     class Meta:
         model = ResourceCategory
@@ -93,6 +93,13 @@ class StreamSerializer(serializers.ModelSerializer):
             "entered_by_facilitator", "created_at", "updated_at",
         )
         read_only_fields = fields
+        # Optional choices are stored blank; confidential fields are null when hidden from the viewer.
+        extra_kwargs = {
+            "energy_carrier": {"allow_blank": True},
+            "physical_form": {"allow_blank": True},
+            **{f: {"allow_null": True} for f in CONFIDENTIAL_FIELDS},
+            "disposal_route": {"allow_null": True, "allow_blank": True},
+        }
 
     def _view(self, obj):
         cache = self.context.setdefault("_views", {})

@@ -103,7 +103,7 @@ class StreamViewSet(StreamMatchesMixin, WriteMixin, mixins.CreateModelMixin, mix
 
     @extend_schema(request=StreamStatusSerializer, responses=StreamSerializer)
     @action(detail=True, methods=["post"], url_path="status")
-    def set_status(self, request, pk=None):
+    def set_status(self, request, pk=None, format=None):
         """Publish, pause, close or reopen a stream."""
         stream = self.get_object()
         serializer = StreamStatusSerializer(data=request.data)

@@ -1,0 +1,142 @@
+"""Every URL pattern of the project, classified once for the isolation matrix.
+
+`tests/security/test_isolation_matrix.py` walks `get_resolver()`; a route whose name (or, for
+unnamed patterns, namespace) is missing here fails the matrix with its name listed. To classify a
+new route add ONE line to `ROUTES`, e.g.::
+
+    "facilitation:note_detail": obj("match"),          # /facilitation/notes/<pk>/ of a match
+    "audit-log-list": listing(),                       # API list: no foreign marker in the body
+
+Kinds:
+
+- ``public()``      no tenant data (home, login, open data, reference codes); still scanned for leaks.
+- ``listing()``     a list or page that shows many rows: for every persona, no foreign tenant's
+                    marker appears in the body, and (JSON) no foreign id in the results.
+- ``obj(slot)``     a route whose URL kwarg names one object: it is filled with every foreign object
+                    of `slot` (company, site, stream, match, run, region) and EVERY verb the view
+                    accepts must answer exactly like an id that does not exist (404 for signed-in
+                    personas; the login redirect or 401 for anonymous ones), leaving the tenant's
+                    rows unchanged.
+- ``creates(...)``  a collection that creates rows: a listing, plus POSTs whose body points at a
+                    foreign object must create nothing.
+- ``staff_admin()`` Django admin: every non-staff persona is sent to the admin login.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str
+    slot: str | None = None
+    # Fixed kwargs (format=json, fmt=csv...): each value is a tuple of alternatives, all requested.
+    extra: dict = field(default_factory=dict)
+    # For creates(): bodies as callables of a foreign tenant, e.g. lambda t: {"company": t.company.pk}.
+    bodies: tuple = ()
+    # Sample kwargs for public object routes (reference data).
+    sample: dict = field(default_factory=dict)
+    api: bool = False
+
+
+def public(**sample) -> Route:
+    return Route("public", sample=sample)
+
+
+def listing(ids: str | None = None, **extra) -> Route:
+    """`ids`: the slot whose foreign ids must not appear in a JSON list's `results[*].id`."""
+    return Route("listing", slot=ids, extra=extra)
+
+
+def obj(slot: str, **extra) -> Route:
+    return Route("object", slot=slot, extra=extra)
+
+
+def creates(*bodies, ids: str | None = None) -> Route:
+    return Route("creates", slot=ids, bodies=bodies)
+
+
+def staff_admin() -> Route:
+    return Route("staff_admin")
+
+
+FMT = ("csv", "xlsx", "geojson")
+_STREAM_BODY = {"direction": "offer", "kind": "material", "title": "stolen", "category": "MAT", "quantity": 1,
+                "unit": "t", "period": "year"}
+
+ROUTES: dict[str, Route] = {
+    # --- pages ---------------------------------------------------------------------------------
+    "companies:home": listing(),
+    "companies:signup": public(),
+    "companies:company_onboard": public(),
+    "companies:nace_options": public(),
+    "companies:company_detail": obj("company"),
+    "companies:company_edit": obj("company"),
+    "companies:site_create": obj("company"),
+    "streams:stream_list": listing(),
+    "streams:my_streams": listing(),
+    "streams:stream_create": creates(lambda t: {**_STREAM_BODY, "site": t.site.pk}),
+    "streams:unit_options": public(),
+    "streams:category_options": public(),
+    "streams:stream_detail": obj("stream"),
+    "streams:stream_edit": obj("stream"),
+    "streams:stream_status": obj("stream"),
+    "matching:match_list": listing(),
+    "matching:match_detail": obj("match"),
+    "matching:run_list": listing(),
+    "matching:run_start": creates(lambda t: {"kind": "stream", "stream": t.private_stream.pk}),
+    "matching:run_detail": obj("run"),
+    "matching:run_progress": obj("run"),
+    "dashboards:index": listing(),
+    "dashboards:region": obj("region"),
+    "dashboards:export": obj("region", fmt=FMT),
+    "dashboards:open_data": listing(),
+    "dashboards:open_data_export": listing(fmt=FMT),
+    "dashboards:company_impact": obj("company"),
+    # --- accounts (django.contrib.auth) -----------------------------------------------------------
+    "login": public(),
+    "logout": public(),
+    "password_change": public(),
+    "password_change_done": public(),
+    "password_reset": public(),
+    "password_reset_done": public(),
+    "password_reset_confirm": public(uidb64="MQ", token="set-password"),
+    "password_reset_complete": public(),
+    # --- API -----------------------------------------------------------------------------------
+    "company-list": listing(ids="company"),
+    "company-detail": obj("company"),
+    "site-list": creates(
+        lambda t: {"company": t.company.pk, "name": "stolen", "latitude": 55.6, "longitude": 13.0}, ids="site",
+    ),
+    "site-detail": obj("site"),
+    "region-list": public(),
+    "region-detail": public(pk=lambda w: w.tenants["B"].region.pk),
+    "nace-code-list": public(),
+    "nace-code-detail": public(pk=lambda w: w.tenants["B"].company.nace_id),
+    "ewc-code-list": public(),
+    "ewc-code-detail": public(code="020101"),
+    "category-list": public(),
+    "category-detail": public(code=lambda w: w.tenants["B"].private_stream.category.code),
+    "stream-list": creates(
+        lambda t: {**_STREAM_BODY, "site": t.site.pk},
+        lambda t: {**_STREAM_BODY, "company": t.company.pk},
+        ids="stream",
+    ),
+    "stream-detail": obj("stream"),
+    "stream-matches": obj("stream"),
+    "stream-set-status": obj("stream"),
+    "match-list": listing(ids="match"),
+    "match-detail": obj("match"),
+    "matching-run-list": creates(lambda t: {"kind": "stream", "stream": t.private_stream.pk}, ids="run"),
+    "matching-run-detail": obj("run"),
+    "dashboards_api:list": listing(),
+    "dashboards_api:region": obj("region"),
+    "dashboards_api:open_data": listing(),
+    "schema": public(),
+    "api_docs": public(),
+    # --- Django admin: every pattern of the "admin" namespace ---------------------------------------
+    "admin": staff_admin(),
+    "admin:login": public(),
+    "admin:logout": public(),
+}

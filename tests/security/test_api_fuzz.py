@@ -1,0 +1,120 @@
+"""Fuzzed API: schemathesis generates requests from /api/schema/ for every operation, as two companies'
+members and a facilitator, and checks that the app never answers 500, never answers with a status
+code the schema does not document, and never breaks the documented response schema or content type.
+
+Reproducible: Hypothesis is derandomized (a fixed seed per test). Every request is counted and the
+module's last test asserts the total (FUZZ_MIN_REQUESTS, 3,000 by default).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections, transaction
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from rest_framework.authtoken.models import Token
+
+from companies.choices import MembershipRole
+from streams.choices import Direction, Visibility
+from tests.factories import (
+    CompanyFactory,
+    MembershipFactory,
+    RegionRoleFactory,
+    SiteFactory,
+    StreamFactory,
+    UserFactory,
+    region,
+)
+from tests.security.world import make_match
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "34"))
+MIN_REQUESTS = int(os.environ.get("FUZZ_MIN_REQUESTS", "3000"))
+PERSONAS = ("member_a", "member_b", "facilitator")
+COUNT: Counter = Counter()
+
+APP = get_wsgi_application()
+CHECKS = [
+    schemathesis.checks.not_a_server_error,
+    schemathesis.checks.status_code_conformance,
+    schemathesis.checks.content_type_conformance,
+    schemathesis.checks.response_schema_conformance,
+]
+
+
+@pytest.fixture(scope="module")
+def wsgi_in_test_transaction():
+    """Django's WSGI handler closes the connection after each request when autocommit is off, which
+    would end the test's transaction; Django's own test client unhooks the same signal."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(scope="module")
+def fuzz_world(django_db_setup, django_db_blocker, wsgi_in_test_transaction):
+    """Two companies in SE22 with members, a facilitator, streams and a match; ids the fuzzer may
+    aim path parameters at (the personas' own objects and the other company's)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        a, b = CompanyFactory(name="Alpha AB"), CompanyFactory(name="Beta AB")
+        site_a = SiteFactory(company=a, region=region("SE22"))
+        site_b = SiteFactory(company=b, region=region("SE22"), latitude=55.65)
+        offer = StreamFactory(site=site_a, visibility=Visibility.PUBLIC)
+        need = StreamFactory(site=site_b, direction=Direction.NEED)
+        private = StreamFactory(site=site_b, visibility=Visibility.PRIVATE)
+        match = make_match(offer, need)
+        users = {
+            "member_a": MembershipFactory(company=a).user,
+            "member_b": MembershipFactory(company=b, role=MembershipRole.MEMBER).user,
+            "facilitator": RegionRoleFactory(user=UserFactory(), region=region("SE22")).user,
+        }
+        tokens = {name: Token.objects.create(user=user).key for name, user in users.items()}
+        ids = {
+            "companies": [a.pk, b.pk], "sites": [site_a.pk, site_b.pk],
+            "streams": [offer.pk, need.pk, private.pk], "matches": [match.pk], "matching-runs": [],
+        }
+        yield tokens, ids
+        transaction.set_rollback(True)
+
+
+# Loaded at collection: one test per operation and persona (schema generation needs no database).
+SCHEMA = schemathesis.openapi.from_wsgi("/api/schema/", APP)
+LABELS = sorted(op.ok().label for op in SCHEMA.get_all_operations())
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("label", LABELS)
+def test_the_api_keeps_its_schema_under_fuzzing(label, persona, fuzz_world, db):
+    tokens, ids = fuzz_world
+    operation = SCHEMA.find_operation_by_label(label)
+    headers = {"Authorization": f"Token {tokens[persona]}"}
+    collection = label.split("/api/v1/")[-1].split("/")[0]
+    known = ids.get(collection, [])
+
+    @given(case=operation.as_strategy(), data=st.data())
+    @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate, Phase.shrink])
+    def run(case, data):
+        # Half of the cases aim at an object that exists (own or another company's), not a random id.
+        if known and "id" in (case.path_parameters or {}) and data.draw(st.booleans()):
+            case.path_parameters["id"] = data.draw(st.sampled_from(known))
+        COUNT["requests"] += 1
+        case.call_and_validate(headers=headers, checks=CHECKS)
+
+    run()
+
+
+def test_the_fuzzer_sent_enough_requests(capsys):
+    if not COUNT:
+        pytest.skip("the fuzz tests did not run in this session")
+    total = COUNT["requests"]
+    with capsys.disabled():
+        print(f"\nschemathesis sent {total} requests")
+    assert total >= MIN_REQUESTS, f"only {total} generated requests (need {MIN_REQUESTS})"

@@ -1,0 +1,275 @@
+"""Isolation matrix: every URL pattern x every persona x every verb, against another tenant's objects.
+
+The routes come from the URL resolver, not from a hand-written list, and each must be classified in
+`tests/security/routes.py`; see that module for the kinds and the rules each kind is held to.
+Decision for anonymous visitors: a foreign object must answer exactly like an id that does not exist
+(same status, same redirect target with the id swapped), so pages may send them to the login page and
+the API may answer 401 without leaking whether the object exists. Signed-in personas get a 404.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from companies.models import Company, Site
+from matching.models import Match, MatchingRun
+from streams.models import Stream
+from tests.security.routes import ROUTES, Route
+from tests.security.world import build_world
+
+PERSONAS = ("anon", "admin_a", "member_a", "member_b", "facilitator_x", "facilitator_y", "authority", "staff")
+MISSING = {"pk": "987654321", "code": "ZZ99"}
+GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)|<(?:\w+:)?(\w+)>")
+WRITE_BODY = {"title": "PWNED", "name": "PWNED", "description": "PWNED", "status": "closed", "kind": "full"}
+
+
+@dataclass(frozen=True)
+class Pattern:
+    key: str           # the name in ROUTES (namespace:name), or the namespace of an unnamed pattern
+    route: str         # the full pattern, prefixes joined
+    kwargs: tuple[str, ...]
+    methods: tuple[str, ...]
+
+    @property
+    def api(self) -> bool:
+        return self.route.startswith("api/")
+
+    def url(self, values: dict) -> str:
+        def sub(m):
+            return str(values[m.group(1) or m.group(2)])
+
+        path = GROUP.sub(sub, self.route)
+        return "/" + path.replace("^", "").replace("$", "").replace("/?", "/").replace("\\.", ".")
+
+
+def _methods(callback) -> tuple[str, ...]:
+    """The verbs a view answers: a DRF viewset's mapped actions, else the View's handlers."""
+    cls = getattr(callback, "cls", None) or getattr(callback, "view_class", None)
+    if cls is None:
+        return ("get",)
+    actions = getattr(callback, "actions", None)
+    allowed = set(cls.http_method_names)
+    found = set(actions) if actions else {m for m in allowed if hasattr(cls, m)}
+    if "get" in found:
+        found.add("head")
+    found.add("options")
+    return tuple(sorted(found & allowed))
+
+
+def walk(resolver=None, prefix="", ns=None):
+    for p in (resolver or get_resolver()).url_patterns:
+        if isinstance(p, URLResolver):
+            inner = f"{ns}:{p.namespace}" if ns and p.namespace else (p.namespace or ns)
+            yield from walk(p, prefix + str(p.pattern), inner)
+        elif isinstance(p, URLPattern):
+            route = prefix + str(p.pattern)
+            key = (f"{ns}:{p.name}" if ns else p.name) if p.name else ns
+            if (ns == "admin" or (ns or "").startswith("admin:")) and key not in ROUTES:
+                key = "admin"  # one entry for the whole admin; a named admin route may override it
+            kwargs = tuple(a or b for a, b in GROUP.findall(route))
+            yield Pattern(key or f"<unnamed {route}>", route, kwargs, _methods(p.callback))
+
+
+PATTERNS = list(walk())
+
+
+@pytest.mark.django_db  # only so that the suite's session fixtures find a test database when run alone
+def test_every_route_is_classified():
+    unclassified = sorted({p.key for p in PATTERNS if p.key not in ROUTES})
+    assert not unclassified, f"Classify these routes in tests/security/routes.py: {unclassified}"
+    stale = sorted(set(ROUTES) - {p.key for p in PATTERNS})
+    assert not stale, f"Routes classified but gone from the URLconf: {stale}"
+
+
+# --- the world, built once per module ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """Built once inside a transaction that is rolled back at the end; each test runs in a savepoint."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield build_world()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def clients(world, db):
+    made = {}
+    for name in PERSONAS:
+        c = Client()
+        if world.personas[name] is not None:
+            c.force_login(world.personas[name])
+        made[name] = c
+    return made
+
+
+def body_text(response) -> str:
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    if content[:2] == b"PK":  # xlsx: the strings live in the zipped XML parts
+        with zipfile.ZipFile(io.BytesIO(content)) as z:
+            return "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml"))
+    return content.decode("utf-8", "replace")
+
+
+def request(client, pattern: Pattern, method: str, url: str, data=None):
+    if method in ("get", "head", "options", "delete"):
+        return getattr(client, method)(url)
+    if pattern.api:
+        return getattr(client, method)(url, data=json.dumps(data or {}), content_type="application/json")
+    if method == "post":
+        return client.post(url, data or {})
+    return getattr(client, method)(url, data=json.dumps(data or {}), content_type="application/json")
+
+
+def leaks(world, persona: str, text: str) -> list[str]:
+    return [t.marker for t in world.foreign_tenants(persona) if t.marker in text]
+
+
+def _variants(route: Route, pattern: Pattern) -> list[dict]:
+    """Fixed kwargs: format=json for DRF suffix patterns; every alternative of `extra` (fmt=csv|xlsx...)."""
+    base = {"format": "json"} if "format" in pattern.kwargs else {}
+    out = [base]
+    for name, choices in route.extra.items():
+        out = [{**v, name: c} for v in out for c in choices]
+    return out
+
+
+def _where(persona, method, url):
+    return f"{persona} {method.upper()} {url}"
+
+
+# --- the matrix ------------------------------------------------------------------------------------
+
+
+def check_object(world, clients, pattern: Pattern, route: Route) -> list[str]:
+    problems = []
+    (kwarg,) = [k for k in pattern.kwargs if k not in ("format", *route.extra)]
+    for variant in _variants(route, pattern):
+        for persona in PERSONAS:
+            client = clients[persona]
+            for obj in world.foreign_objects(persona, route.slot):
+                value = obj.code if route.slot == "region" else obj.pk
+                url = pattern.url({**variant, kwarg: value})
+                missing_url = pattern.url({**variant, kwarg: MISSING["code" if route.slot == "region" else "pk"]})
+                for method in pattern.methods:
+                    before = [t.snapshot() for t in world.tenants.values()]
+                    r = request(client, pattern, method, url, WRITE_BODY)
+                    after = [t.snapshot() for t in world.tenants.values()]
+                    ref = request(client, pattern, method, missing_url, WRITE_BODY)
+                    where = _where(persona, method, url)
+                    if before != after:
+                        problems.append(f"{where}: changed a foreign tenant's rows")
+                    if r.status_code != ref.status_code:
+                        problems.append(f"{where}: {r.status_code}, but {ref.status_code} for a missing id")
+                    elif r.get("Location", "").replace(str(value), "X") != ref.get("Location", "").replace(
+                        MISSING["code" if route.slot == "region" else "pk"], "X"
+                    ):
+                        problems.append(f"{where}: redirects elsewhere than for a missing id")
+                    if persona != "anon" and method != "options" and r.status_code != 404:
+                        problems.append(f"{where}: {r.status_code}, expected 404")
+                    if persona == "anon" and r.status_code not in (302, 401, 403, 404):
+                        problems.append(f"{where}: {r.status_code} for an anonymous visitor")
+                    if found := leaks(world, persona, body_text(r)):
+                        problems.append(f"{where}: body shows {found}")
+    return problems
+
+
+def foreign_filters(world, persona: str) -> str:
+    """A query string naming another tenant's objects in the filters lists commonly take: a filter must
+    narrow what the persona may see, never widen it."""
+    tenants = world.foreign_tenants(persona)
+    if not tenants:
+        return ""
+    t = tenants[0]
+    return urlencode({
+        "company": t.company.pk, "site": t.site.pk, "stream": t.private_stream.pk, "offer": t.private_stream.pk,
+        "region": t.region.code, "status": "draft", "visibility": "private", "q": "private offer",
+    })
+
+
+def check_listing(world, clients, pattern: Pattern, route: Route, values: dict | None = None) -> list[str]:
+    problems = []
+    for variant in _variants(route, pattern):
+        base = pattern.url({**variant, **(values or {})})
+        for persona, query in ((p, q) for p in PERSONAS for q in ("", foreign_filters(world, p))):
+            url = f"{base}?{query}" if query else base
+            r = clients[persona].get(url)
+            where = _where(persona, "get", url)
+            if r.status_code >= 500:
+                problems.append(f"{where}: {r.status_code}")
+            text = body_text(r)
+            if found := leaks(world, persona, text):
+                problems.append(f"{where}: body shows {found}")
+            if route.slot and r.get("Content-Type", "").startswith("application/json") and r.status_code == 200:
+                foreign = {o.pk for o in world.foreign_objects(persona, route.slot)}
+                ids = {row.get("id") for row in json.loads(text).get("results", [])}
+                if ids & foreign:
+                    problems.append(f"{where}: lists foreign ids {sorted(ids & foreign)}")
+    return problems
+
+
+def _counts():
+    return [m.objects.count() for m in (Company, Site, Stream, Match, MatchingRun)]
+
+
+def check_creates(world, clients, pattern: Pattern, route: Route) -> list[str]:
+    problems = check_listing(world, clients, pattern, route)
+    url = pattern.url({"format": "json"} if "format" in pattern.kwargs else {})
+    for persona in PERSONAS:
+        for tenant in world.foreign_tenants(persona):
+            for make in route.bodies:
+                before, snap = _counts(), [t.snapshot() for t in world.tenants.values()]
+                r = request(clients[persona], pattern, "post", url, make(tenant))
+                where = _where(persona, "post", url) + f" {make(tenant)}"
+                if _counts() != before or snap != [t.snapshot() for t in world.tenants.values()]:
+                    problems.append(f"{where}: {r.status_code} and wrote rows pointing at a foreign object")
+                if r.status_code >= 500:
+                    problems.append(f"{where}: {r.status_code}")
+                if found := leaks(world, persona, body_text(r)):
+                    problems.append(f"{where}: body shows {found}")
+    return problems
+
+
+def check_staff_admin(world, clients, pattern: Pattern) -> list[str]:
+    values = {"object_id": world.tenants["B"].company.pk, "app_label": "companies", "content_type_id": 1, "id": world.personas["admin_a"].pk,
+              "url": "nowhere/"}
+    url = pattern.url(values)
+    problems = []
+    for persona in PERSONAS:
+        if persona == "staff":
+            continue
+        r = clients[persona].get(url)
+        if not (r.status_code == 302 and r["Location"].startswith("/admin/login/")) and r.status_code != 404:
+            problems.append(f"{_where(persona, 'get', url)}: {r.status_code} {r.get('Location', '')}")
+        if found := leaks(world, persona, body_text(r)):
+            problems.append(f"{_where(persona, 'get', url)}: body shows {found}")
+    return problems
+
+
+def _sample(world, route: Route) -> dict:
+    return {k: (v(world) if callable(v) else v) for k, v in route.sample.items()}
+
+
+@pytest.mark.parametrize("pattern", [p for p in PATTERNS if p.key in ROUTES], ids=lambda p: p.route)
+def test_no_route_lets_a_persona_reach_another_tenant(pattern, world, clients):
+    route = ROUTES[pattern.key]
+    if route.kind == "object":
+        problems = check_object(world, clients, pattern, route)
+    elif route.kind == "creates":
+        problems = check_creates(world, clients, pattern, route)
+    elif route.kind == "staff_admin":
+        problems = check_staff_admin(world, clients, pattern)
+    else:  # public and listing: scanned as every persona
+        values = {"format": "json", **_sample(world, route)}
+        problems = check_listing(world, clients, pattern, route, values)
+    assert not problems, "\n".join(problems)

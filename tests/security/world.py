@@ -1,0 +1,152 @@
+"""A small multi-tenant world for the security tests: two tenants in two regions, every persona.
+
+Tenant B lives in SE22 (company B and its partner B2), tenant Y in FI1B (Y and Y2). Every text of a
+tenant carries its marker (``SECRET-B`` / ``SECRET-Y``), so a leak shows up as the marker in a
+response body, whatever the route renders. Each tenant has a private and a draft stream, a site, a
+match between its two companies and a one-stream matching run started by its region's facilitator:
+nothing of it is visible outside the tenant, its region's facilitators and staff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from companies.choices import MembershipRole
+from companies.models import Company, Site
+from companies.roles import roles_for
+from matching.choices import RunKind, RunStatus
+from matching.models import Match, MatchingRun
+from streams.choices import Direction, StreamStatus, Visibility
+from streams.models import Stream
+from tests.factories import (
+    CompanyFactory,
+    MembershipFactory,
+    RegionRoleFactory,
+    SiteFactory,
+    StreamFactory,
+    UserFactory,
+    region,
+)
+
+MARKERS = {"B": "SECRET-B", "Y": "SECRET-Y"}
+
+
+@dataclass
+class Tenant:
+    key: str
+    marker: str
+    region: object
+    company: Company
+    partner: Company
+    site: Site
+    private_stream: Stream
+    draft_stream: Stream
+    match: Match
+    run: MatchingRun
+
+    def objects(self) -> dict[str, list]:
+        """The tenant's objects by slot, as the route table names them."""
+        return {
+            "company": [self.company],
+            "site": [self.site],
+            "stream": [self.private_stream, self.draft_stream],
+            "match": [self.match],
+            "run": [self.run],
+            "region": [self.region],
+        }
+
+    def snapshot(self) -> list:
+        """Every stored value of the tenant's rows, to prove a refused write changed nothing."""
+        companies = (self.company.pk, self.partner.pk)
+        return [
+            list(Company.objects.filter(pk__in=companies).order_by("pk").values()),
+            list(Site.objects.filter(company_id__in=companies).order_by("pk").values()),
+            list(Stream.objects.filter(company_id__in=companies).order_by("pk").values()),
+            list(Match.objects.filter(source_company_id__in=companies).order_by("pk").values()),
+            list(MatchingRun.objects.filter(pk=self.run.pk).values()),
+        ]
+
+
+@dataclass
+class World:
+    personas: dict[str, object | None]
+    tenants: dict[str, Tenant]
+    # Which tenants each persona must not see anything of (staff may see everything).
+    foreign: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def foreign_tenants(self, persona: str) -> list[Tenant]:
+        return [self.tenants[k] for k in self.foreign[persona]]
+
+    def foreign_objects(self, persona: str, slot: str) -> list:
+        """The objects of `slot` the persona must get a 404 for. A region is only foreign where the
+        persona holds no role in it (an authority sees its own region's dashboard)."""
+        user = self.personas[persona]
+        roles = roles_for(user)
+        own_regions = roles.authority_region_ids | roles.facilitator_region_ids
+        objs = []
+        for tenant in self.foreign_tenants(persona):
+            for obj in tenant.objects()[slot]:
+                if slot == "region" and obj.pk in own_regions:
+                    continue
+                objs.append(obj)
+        return objs
+
+
+def make_match(offer: Stream, need: Stream) -> Match:
+    return Match.objects.create(
+        offer=offer, need=need, source_company=offer.company, target_company=need.company, score=0.7,
+        parts={"compatibility": 0.9, "distance": 0.8, "volume_value": 0.7, "availability": 1.0},
+        reasons=["same category"], distance_km=12.3, exchangeable_yearly=100.0, unit="t", co2e_t=40.0,
+        eur_provider=1000.0, eur_receiver=500.0, diverted_t=10.0, engine_version="test",
+        impact={"assumptions": [], "transport_eur": 120.0, "unit": "t"},
+    )
+
+
+def _tenant(key: str, code: str, facilitator) -> Tenant:
+    marker = MARKERS[key]
+    reg = region(code)
+    lat, lon = (55.6, 13.0) if code == "SE22" else (60.29, 25.04)
+    country = "SE" if code == "SE22" else "FI"
+    company = CompanyFactory(name=f"{marker} Holding", description=f"{marker} description", country=country)
+    partner = CompanyFactory(name=f"{marker} Partner", country=country)
+    site = SiteFactory(company=company, name=f"{marker} Plant", address=f"{marker} street 1",
+                       latitude=lat, longitude=lon, region=reg)
+    partner_site = SiteFactory(company=partner, name=f"{marker} Depot", address=f"{marker} road 2",
+                               latitude=lat + 0.05, longitude=lon, region=reg)
+    secret = {"composition": f"{marker} composition", "description": f"{marker} stream description"}
+    private = StreamFactory(site=site, title=f"{marker} private offer", visibility=Visibility.PRIVATE, **secret)
+    draft = StreamFactory(site=site, title=f"{marker} draft offer", status=StreamStatus.DRAFT,
+                          visibility=Visibility.PUBLIC, **secret)
+    need = StreamFactory(site=partner_site, title=f"{marker} private need", direction=Direction.NEED,
+                         visibility=Visibility.PRIVATE, **secret)
+    run = MatchingRun.objects.create(kind=RunKind.STREAM, stream=private, status=RunStatus.DONE,
+                                     requested_by=facilitator, message=f"{marker} run")
+    return Tenant(key=key, marker=marker, region=reg, company=company, partner=partner, site=site,
+                  private_stream=private, draft_stream=draft, match=make_match(private, need), run=run)
+
+
+def build_world() -> World:
+    company_a = CompanyFactory(name="Alpha Dairy AB")
+    SiteFactory(company=company_a, name="Alpha Lund", latitude=55.705, longitude=13.191, region=region("SE22"))
+    StreamFactory(site=company_a.sites.get(), title="Alpha whey", visibility=Visibility.PUBLIC)
+    fac_x = RegionRoleFactory(user=UserFactory(username="fiona"), region=region("SE22")).user
+    fac_y = RegionRoleFactory(user=UserFactory(username="yrjo"), region=region("FI1B")).user
+    b = _tenant("B", "SE22", fac_x)
+    y = _tenant("Y", "FI1B", fac_y)
+    personas = {
+        "anon": None,
+        "admin_a": MembershipFactory(user=UserFactory(username="alice"), company=company_a).user,
+        "member_a": MembershipFactory(user=UserFactory(username="carol"), company=company_a,
+                                      role=MembershipRole.MEMBER).user,
+        "member_b": MembershipFactory(user=UserFactory(username="bob"), company=b.company).user,
+        "facilitator_x": fac_x,
+        "facilitator_y": fac_y,
+        "authority": RegionRoleFactory(user=UserFactory(username="arne"), region=region("SE22"),
+                                       role="authority").user,
+        "staff": UserFactory(username="stella", is_staff=True, is_superuser=True),
+    }
+    foreign = {
+        "anon": ("B", "Y"), "admin_a": ("B", "Y"), "member_a": ("B", "Y"), "member_b": ("Y",),
+        "facilitator_x": ("Y",), "facilitator_y": ("B",), "authority": ("B", "Y"), "staff": (),
+    }
+    return World(personas=personas, tenants={"B": b, "Y": y}, foreign=foreign)
