@@ -163,3 +163,34 @@ class SiteForm(forms.ModelForm):
             "longitude": forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
             "address": forms.TextInput(attrs={"autocomplete": "street-address"}),
         }
+
+
+class ExclusionForm(forms.Form):
+    """Add a competitor exclusion: a company (picked from the search, or its exact name) or a NACE code."""
+
+    company = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    company_name = forms.CharField(
+        label=_("Company name"), required=False, max_length=200,
+        help_text=_("The exact registered name of a company, e.g. “Beta Sawmill AB”."),
+    )
+    nace_code = forms.CharField(
+        label=_("NACE code"), required=False, max_length=12,
+        help_text=_("A division (10), group (10.5) or class (10.51): every company in it is excluded."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        given = [k for k in ("company", "company_name", "nace_code") if data.get(k) not in (None, "")]
+        if len(given) != 1:
+            raise ValidationError(_("Give either a company or a NACE code."))
+        if data.get("company") is not None:
+            data["excluded_company"] = Company.objects.filter(pk=data["company"]).first()
+            if data["excluded_company"] is None:
+                raise ValidationError(_("That company no longer exists."))
+        elif data.get("company_name"):
+            found = list(Company.objects.filter(name__iexact=" ".join(data["company_name"].split()))[:2])
+            if len(found) != 1:
+                self.add_error("company_name", _("No single company has exactly this name."))
+            else:
+                data["excluded_company"] = found[0]
+        return data

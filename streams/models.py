@@ -115,7 +115,8 @@ class StreamQuerySet(models.QuerySet):
 
         Own company's streams in any status; facilitators: every stream at a site in their regions;
         staff: all; everyone signed in: other companies' active public and anonymous listings.
-        Private listings are for the company, its facilitators and the engine only.
+        Private listings are for the company, its facilitators and the engine only. A company that
+        excludes one of the viewer's companies (competitor exclusion) hides its listings from them.
         """
         roles = roles_for(user)
         if not roles.authenticated:
@@ -123,6 +124,12 @@ class StreamQuerySet(models.QuerySet):
         if roles.is_staff:
             return self.all()
         listed = Q(status=StreamStatus.ACTIVE, visibility__in=(Visibility.PUBLIC, Visibility.ANONYMOUS))
+        if roles.company_ids:
+            # Competitor exclusion: listings of companies that exclude one of the viewer's companies
+            # are hidden from them (one subquery, no extra round trip).
+            from companies.models import CompetitorExclusion
+
+            listed &= ~Q(company_id__in=CompetitorExclusion.objects.hiding_from(roles.company_ids))
         return self.filter(
             Q(company_id__in=roles.company_ids) | Q(site__region_id__in=roles.facilitator_region_ids) | listed
         )

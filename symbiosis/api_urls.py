@@ -3,13 +3,20 @@
 from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
-from companies.api.views import CompanyViewSet, NaceCodeViewSet, RegionViewSet, SiteViewSet
+from companies.api.views import (
+    CompanyViewSet,
+    CompetitorExclusionViewSet,
+    NaceCodeViewSet,
+    RegionViewSet,
+    SiteViewSet,
+)
 from matching.api.views import MatchingRunViewSet, MatchViewSet
 from streams.api.views import EwcCodeViewSet, ResourceCategoryViewSet, StreamViewSet
 
 router = DefaultRouter()
 router.include_root_view = False
 router.register("companies", CompanyViewSet, basename="company")
+router.register(r"companies/(?P<company_pk>\d+)/exclusions", CompetitorExclusionViewSet, basename="company-exclusion")
 router.register("sites", SiteViewSet, basename="site")
 router.register("regions", RegionViewSet, basename="region")
 router.register("nace-codes", NaceCodeViewSet, basename="nace-code")

@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from companies.choices import Country
-from companies.models import Company, NaceCode, Region, Site
+from companies.models import Company, CompetitorExclusion, NaceCode, Region, Site
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -66,3 +66,25 @@ class SiteWriteSerializer(serializers.Serializer):
 
 class SiteUpdateSerializer(SiteWriteSerializer):
     company = None
+
+
+class CompetitorExclusionSerializer(serializers.ModelSerializer):
+    excluded_company_name = serializers.CharField(source="excluded_company.name", read_only=True, default=None)
+    excluded_nace = NaceBriefSerializer(read_only=True)
+
+    class Meta:
+        model = CompetitorExclusion
+        fields = ("id", "excluded_company", "excluded_company_name", "excluded_nace", "created_at")
+        read_only_fields = fields
+
+
+class CompetitorExclusionWriteSerializer(serializers.Serializer):
+    """Exactly one: a company id, or a NACE code (division, group or class, either revision)."""
+
+    excluded_company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all(), required=False)
+    nace_code = serializers.CharField(max_length=12, required=False)
+
+    def validate(self, attrs):
+        if ("excluded_company" in attrs) == bool(attrs.get("nace_code")):
+            raise serializers.ValidationError("Give either excluded_company or nace_code.")
+        return attrs
