@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -295,3 +297,35 @@ class Stream(models.Model):
             self.quantity_yearly = to_yearly_base(self.quantity, self.unit, self.period, self.kind)
         except ValueError:
             self.quantity_yearly = None
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class PendingImport(models.Model):
+    """An uploaded workshop sheet between its preview and its commit.
+
+    The raw file is kept (at most IMPORT_MAX_BYTES), bound to the user who uploaded it and found by an
+    unguessable token; the preview and the commit both parse and validate it again, so the commit
+    writes exactly what the data says at that moment. Committed uploads are deleted; forgotten ones
+    are swept after IMPORT_PENDING_HOURS.
+    """
+
+    token = models.CharField(max_length=64, unique=True, default=_new_token, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    filename = models.CharField(_("file name"), max_length=255)
+    content = models.BinaryField()
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        verbose_name = _("pending import")
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.user})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("streams:import_preview", args=[self.token])

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 from collections.abc import Iterable
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from companies.models import Company, Site
 from companies.roles import roles_for
 from streams.choices import Direction, StreamKind, StreamStatus
-from streams.models import EwcCode, ResourceCategory, Stream
+from streams.models import EwcCode, PendingImport, ResourceCategory, Stream
 
 STREAM_FIELDS = (
     "external_ref", "direction", "kind", "title", "description", "quantity", "unit", "period",
@@ -168,3 +173,35 @@ def stream_set_status(*, stream: Stream, actor, status: str) -> Stream:
     stream.save(update_fields=["status", "updated_at"])
     _schedule_matching(stream)
     return stream
+
+
+# --- Workshop import (the upload page; the sheet format lives in streams/importing.py) -------------
+
+def pending_imports_sweep() -> int:
+    """Delete uploads older than IMPORT_PENDING_HOURS that were never committed."""
+    cutoff = timezone.now() - timedelta(hours=settings.IMPORT_PENDING_HOURS)
+    return PendingImport.objects.filter(created_at__lt=cutoff).delete()[0]
+
+
+@transaction.atomic
+def pending_import_create(*, user, filename: str, content: bytes) -> PendingImport:
+    """Keep an uploaded sheet for its preview and commit, bound to `user` by a random token."""
+    pending_imports_sweep()
+    pending = PendingImport(user=user, filename=filename[-255:], content=content, size=len(content),
+                            sha256=hashlib.sha256(content).hexdigest())
+    pending.full_clean()
+    pending.save()
+    return pending
+
+
+def pending_import_commit(*, pending: PendingImport, actor, progress=None):
+    """Parse, validate and apply the kept sheet all or nothing (streams.importing.import_file), as
+    `actor`: a facilitator's companies and streams are marked as entered by a facilitator. The upload
+    is deleted once applied; on errors it stays for another look. Returns the ImportResult."""
+    from streams.importing import import_file
+
+    result = import_file(io.BytesIO(bytes(pending.content)), pending.filename, actor=actor,
+                         entered_by_facilitator=roles_for(actor).is_facilitator, progress=progress)
+    if result.applied:
+        pending.delete()
+    return result
