@@ -2,8 +2,9 @@
 
 upload (POST /streams/import/) -> the raw file is kept as a PendingImport bound to the user, under a
 random token -> preview (GET /streams/import/<token>/: parsed and validated again, nothing written)
--> commit (POST /streams/import/<token>/commit/: parsed, validated and applied in one transaction by
-streams.importing, the same code as `manage.py import_streams`). Another user's token is a 404.
+-> commit (POST /streams/import/<token>/commit/: a Celery task parses, validates and applies it in one
+transaction with streams.importing, the same code as `manage.py import_streams`; the same page then
+shows its progress, polled by htmx, and its outcome). Another user's token is a 404.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from companies.models import Company
 from streams.forms import ImportUploadForm
-from streams.importing import CREATE, UPDATE, parse_sheet, preview_file
+from streams.importing import CREATE, UPDATE, preview_file
+from streams.models import PendingImport
 from streams.permissions import can_import_sheets
 from streams.selectors import pending_import_for
-from streams.services import pending_import_commit, pending_import_create
+from streams.services import pending_import_create, pending_import_progress, pending_import_start
 from streams.uploads import SizeLimitedUploadHandler
 
 TEMPLATES = {
@@ -89,50 +91,41 @@ class ImportUploadView(ImportAccessMixin, View):
 def _pending_or_404(request, token):
     pending = pending_import_for(user=request.user, token=token)
     if pending is None:
-        raise Http404(_("No such upload (it may have expired or been imported already)."))
+        raise Http404(_("No such upload (it may have expired)."))
     return pending
 
 
-def _preview_context(pending, plan) -> dict:
-    return {
-        "pending": pending,
-        "plan": plan,
-        "counts": plan.counts(),
-        "new_companies": [p for p in plan.companies if p.action == CREATE],
-        "changes": [p for p in plan.companies + plan.sites + plan.streams if p.action in (CREATE, UPDATE)],
-    }
-
-
 class ImportPreviewView(ImportAccessMixin, View):
-    """What the kept sheet would create and update, and every problem in it. Writes nothing."""
+    """One upload's page. Waiting for commit: what the sheet would create and update, and every problem
+    in it (parsed and validated again, nothing written). Importing: the progress, which htmx polls
+    (`?progress=1` returns only that part). Done or refused: the outcome."""
 
     template_name = "streams/import_preview.html"
+    progress_template_name = "streams/_import_progress.html"
 
     def get(self, request, token):
         pending = _pending_or_404(request, token)
-        plan = preview_file(io.BytesIO(bytes(pending.content)), pending.filename, actor=request.user)
-        return render(request, self.template_name, _preview_context(pending, plan))
+        if pending.status == PendingImport.Status.PENDING:
+            plan = preview_file(io.BytesIO(bytes(pending.content)), pending.filename, actor=request.user)
+            return render(request, self.template_name, {
+                "pending": pending, "plan": plan, "counts": plan.counts(),
+                "changes": [p for p in plan.companies + plan.sites + plan.streams if p.action in (CREATE, UPDATE)],
+            })
+        context = {"pending": pending, "progress": pending_import_progress(pending), "companies": []}
+        if pending.status == PendingImport.Status.DONE:
+            context["companies"] = list(Company.objects.filter(pk__in=pending.result.get("company_ids", []))
+                                        .select_related("nace").order_by("name"))
+        template = self.progress_template_name if request.GET.get("progress") else "streams/import_status.html"
+        return render(request, template, context)
 
 
 class ImportCommitView(ImportAccessMixin, View):
-    """Apply the kept sheet all or nothing; on any problem nothing is written and the preview shows why."""
+    """Start the all-or-nothing import of the upload (a Celery task) and show its progress page."""
 
     def post(self, request, token):
         pending = _pending_or_404(request, token)
-        result = pending_import_commit(pending=pending, actor=request.user)
-        if not result.applied:
-            plan = preview_file(io.BytesIO(bytes(pending.content)), pending.filename, actor=request.user)
-            context = _preview_context(pending, plan)
-            context["commit_errors"] = result.errors
-            return render(request, ImportPreviewView.template_name, context, status=400)
-        companies = list(Company.objects.filter(external_ref__in=_refs(pending)).select_related("nace").order_by("name"))
-        return render(request, "streams/import_done.html", {"result": result, "companies": companies,
-                                                             "filename": pending.filename})
-
-
-def _refs(pending) -> set[str]:
-    """The company_refs of a committed sheet (re-read; cheap next to the import itself)."""
-    return {row.get("company_ref") for row in parse_sheet(io.BytesIO(bytes(pending.content)), pending.filename)}
+        pending_import_start(pending=pending)  # a second click does not import twice
+        return redirect(pending)
 
 
 class ImportTemplateView(View):

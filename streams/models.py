@@ -304,21 +304,31 @@ def _new_token() -> str:
 
 
 class PendingImport(models.Model):
-    """An uploaded workshop sheet between its preview and its commit.
+    """An uploaded workshop sheet from its preview to its commit, and the commit's outcome.
 
     The raw file is kept (at most IMPORT_MAX_BYTES), bound to the user who uploaded it and found by an
     unguessable token; the preview and the commit both parse and validate it again, so the commit
-    writes exactly what the data says at that moment. Committed uploads are deleted; forgotten ones
-    are swept after IMPORT_PENDING_HOURS.
+    writes exactly what the data says at that moment. The commit runs as a Celery task (status
+    pending -> running -> done | failed); its progress is in the cache, its outcome in `result`. The
+    file is dropped once imported; rows older than IMPORT_PENDING_HOURS are swept.
     """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for commit")
+        RUNNING = "running", _("importing")
+        DONE = "done", _("imported")
+        FAILED = "failed", _("refused")
 
     token = models.CharField(max_length=64, unique=True, default=_new_token, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     filename = models.CharField(_("file name"), max_length=255)
-    content = models.BinaryField()
+    content = models.BinaryField(blank=True)
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    result = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at", "-pk")

@@ -46,7 +46,15 @@ def test_who_may_use_the_import_page(web, request, persona, code):
     assert Company.objects.filter(external_ref__startswith="W-").count() == 0  # an upload writes nothing
 
 
-def test_a_facilitator_previews_then_commits_everything(web, facilitator):
+def commit(client, token, capture):
+    """POST the commit; the Celery task runs eagerly once the request's transaction commits."""
+    with capture(execute=True):
+        response = client.post(f"/streams/import/{token}/commit/")
+    assert response.status_code == 302 and response["Location"] == f"/streams/import/{token}/"
+    return client.get(response["Location"])
+
+
+def test_a_facilitator_previews_then_commits_everything(web, facilitator, django_capture_on_commit_callbacks):
     client = web(facilitator)
     response = upload(client, ROWS)
     assert response.status_code == 302
@@ -58,19 +66,33 @@ def test_a_facilitator_previews_then_commits_everything(web, facilitator):
     assert "Import everything" in preview and "Lund Greens AB" in preview
     assert not Company.objects.filter(external_ref__startswith="W-").exists()
 
-    done = client.post(f"/streams/import/{pending.token}/commit/")
-    assert done.status_code == 200
-    page = done.content.decode()
-    assert "Lunds Mejeri AB" in page and "entered by facilitator" in page
+    page = commit(client, pending.token, django_capture_on_commit_callbacks).content.decode()
+    assert "Lunds Mejeri AB" in page and "entered by facilitator" in page and "hx-trigger" not in page
     companies = Company.objects.filter(external_ref__startswith="W-")
     assert companies.count() == 2 and all(c.entered_by_facilitator and c.entered_by == facilitator for c in companies)
     assert Stream.objects.filter(entered_by_facilitator=True).count() == 3
-    assert not PendingImport.objects.exists()
-    # the kept upload is gone: committing twice is a 404, not a second import
-    assert client.post(f"/streams/import/{pending.token}/commit/").status_code == 404
+    pending.refresh_from_db()
+    assert pending.status == "done" and bytes(pending.content) == b""
+    # a second commit of the same upload imports nothing more
+    commit(client, pending.token, django_capture_on_commit_callbacks)
+    assert Stream.objects.count() == 3
 
 
-def test_the_preview_lists_every_row_error_and_offers_no_commit(web, facilitator):
+def test_the_page_shows_progress_while_the_import_runs(web, facilitator):
+    from django.core.cache import cache
+
+    client = web(facilitator)
+    location = upload(client, ROWS)["Location"]
+    pending = PendingImport.objects.get()
+    PendingImport.objects.filter(pk=pending.pk).update(status="running")
+    cache.set(f"import-progress:{pending.pk}", {"stage": "write", "done": 5, "total": 10})
+    partial = client.get(location, {"progress": "1"}).content.decode()
+    assert 'hx-trigger="every 1s"' in partial and "5 of 10" in partial and "<html" not in partial
+    assert "Writing companies" in client.get(location).content.decode()
+
+
+def test_the_preview_lists_every_row_error_and_offers_no_commit(web, facilitator,
+                                                                  django_capture_on_commit_callbacks):
     client = web(facilitator)
     bad = [ROWS[0].replace("020501", "999999"), ROWS[1].replace("MWh", "t"), ROWS[2].replace("55.7302", "123")]
     location = upload(client, bad)["Location"]
@@ -79,7 +101,8 @@ def test_the_preview_lists_every_row_error_and_offers_no_commit(web, facilitator
     for row, column in ((2, "ewc_code"), (3, "unit"), (4, "latitude")):
         assert f"<td data-label=\"Row\">{row}</td>\n        <td data-label=\"Column\">{column}</td>" in page
     token = location.rstrip("/").rsplit("/", 1)[1]
-    assert client.post(f"/streams/import/{token}/commit/").status_code == 400
+    refused = commit(client, token, django_capture_on_commit_callbacks).content.decode()
+    assert "The import was refused (3 problems)" in refused
     assert not Company.objects.filter(external_ref__startswith="W-").exists()
 
 
@@ -89,13 +112,15 @@ def test_a_facilitator_imports_only_in_their_regions(web, facilitator_y):
     assert "is not a region you facilitate" in page and "Import everything" not in page
 
 
-def test_another_users_upload_is_a_404(web, facilitator, facilitator_y, staff):
+def test_another_users_upload_is_a_404(web, facilitator, facilitator_y, staff, django_capture_on_commit_callbacks):
     location = upload(web(facilitator), ROWS)["Location"]
     token = location.rstrip("/").rsplit("/", 1)[1]
     for user in (facilitator_y, staff):
         assert web(user).get(location).status_code == 404
-        assert web(user).post(f"/streams/import/{token}/commit/").status_code == 404
+        with django_capture_on_commit_callbacks(execute=True):
+            assert web(user).post(f"/streams/import/{token}/commit/").status_code == 404
     assert web(facilitator).get("/streams/import/not-a-token/").status_code == 404
+    assert PendingImport.objects.get().status == "pending"
     assert not Company.objects.filter(external_ref__startswith="W-").exists()
 
 
@@ -143,7 +168,8 @@ def test_the_preview_runs_a_bounded_number_of_queries(web, facilitator, django_a
         assert client.get(location).status_code == 200
 
 
-def test_a_2000_row_sheet_previews_and_commits_in_reasonable_time(web, facilitator):
+def test_a_2000_row_sheet_previews_and_commits_in_reasonable_time(web, facilitator,
+                                                                  django_capture_on_commit_callbacks):
     """200 companies x 10 streams. The figures are printed (pytest -s) and reported in docs."""
     rows = []
     for c in range(200):
@@ -158,7 +184,8 @@ def test_a_2000_row_sheet_previews_and_commits_in_reasonable_time(web, facilitat
     assert "Import everything" in client.get(location).content.decode()
     previewed = time.perf_counter()
     token = location.rstrip("/").rsplit("/", 1)[1]
-    assert client.post(f"/streams/import/{token}/commit/").status_code == 200
+    assert "imported: companies: 200 created" in commit(client, token, django_capture_on_commit_callbacks
+                                                         ).content.decode().replace("Records that were ", "")
     committed = time.perf_counter()
     print(f"\n2000 rows: upload+check {uploaded - started:.1f} s, preview {previewed - uploaded:.1f} s, "
           f"commit {committed - previewed:.1f} s")
