@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Cast
+from django.db.models.lookups import StartsWith
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -233,6 +235,19 @@ class CompetitorExclusionQuerySet(models.QuerySet):
         return self.filter(
             Q(excluded_company_id__in=ids) | Q(Exists(under_code), excluded_nace__isnull=False)
         ).exclude(company_id__in=ids).values("company_id")
+
+
+    def between(self, a: str, b: str) -> models.QuerySet:
+        """For `Exists(...)` in a query over rows that link two companies through the fields `a` and `b`
+        (e.g. a match's "source_company" and "target_company"): the exclusions that forbid the pair,
+        either way round, by name or by NACE code."""
+        pairs = Q()
+        for one, other in ((a, b), (b, a)):
+            other_code = Cast(OuterRef(f"{other}__nace__code"), models.CharField())
+            pairs |= Q(company_id=OuterRef(f"{one}_id"), excluded_company_id=OuterRef(f"{other}_id"))
+            pairs |= Q(StartsWith(other_code, F("excluded_nace__code")), company_id=OuterRef(f"{one}_id"),
+                       excluded_nace__isnull=False)
+        return self.filter(pairs)
 
 
 class CompetitorExclusion(models.Model):

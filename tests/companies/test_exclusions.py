@@ -226,3 +226,47 @@ def test_the_api_isolation(api, request, company_a, member, persona, code):
     assert client.get(url).status_code == code
     assert client.post(url, {"nace_code": "01"}, format="json").status_code == (201 if code == 200 else code)
     assert client.delete(f"{url}{exclusion.pk}/").status_code == (204 if code == 200 else code)
+
+
+# --- Matches ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("excluder", ["a_by_nace", "b_by_name"])
+def test_an_excluded_competitor_never_sees_the_match(api, web, member, other_member, facilitator, staff,
+                                                     company_a, company_b, company_y, excluder):
+    """Even a match computed before the exclusion: neither side sees it (list, detail page, API);
+    facilitators and staff still do."""
+    from tests.matching.test_api import build_world
+
+    world = build_world(company_a, company_b, company_y)
+    match_ids = {r["id"] for r in api(other_member).get("/api/v1/matches/").json()["results"]}
+    assert world.ab.pk in match_ids  # visible before the exclusion
+
+    if excluder == "a_by_nace":
+        exclusion_add(company=company_a, actor=member, nace_code=company_b.nace.code)
+    else:
+        exclusion_add(company=company_b, actor=other_member, excluded_company=company_a)
+
+    for user in (other_member, member):
+        client = api(user)
+        listed = {r["id"] for r in client.get("/api/v1/matches/", {"page_size": 100}).json()["results"]}
+        assert world.ab.pk not in listed
+        assert client.get(f"/api/v1/matches/{world.ab.pk}/").status_code == 404
+        assert web(user).get(f"/matches/{world.ab.pk}/").status_code == 404
+    # A's match with C: C has the same NACE code as B, so the NACE exclusion hides it too; the named one not
+    a_sees = {r["id"] for r in api(member).get("/api/v1/matches/").json()["results"]}
+    assert (world.ac.pk in a_sees) == (excluder == "b_by_name")
+    for user in (facilitator, staff):
+        assert api(user).get(f"/api/v1/matches/{world.ab.pk}/").status_code == 200
+
+
+@pytest.mark.xfail(strict=False, reason="the lead wires matching/services.py to excluded_company_pairs")
+def test_the_engine_never_pairs_excluded_companies(member, company_a, company_b, company_y):
+    from matching.models import Match
+    from tests.matching.test_api import build_world
+
+    exclusion_add(company=company_a, actor=member, excluded_company=company_b)
+    build_world_without_ab = pytest.raises(Match.DoesNotExist)
+    with build_world_without_ab:
+        build_world(company_a, company_b, company_y)
+    assert not Match.objects.filter(source_company__in=(company_a, company_b),
+                                    target_company__in=(company_a, company_b)).exists()
