@@ -11,6 +11,7 @@ from companies.api.views import (
     SiteViewSet,
 )
 from matching.api.views import MatchingRunViewSet, MatchViewSet
+from streams.api.imports import ImportCommitAPIView, ImportCreateAPIView, ImportDetailAPIView
 from streams.api.views import EwcCodeViewSet, ResourceCategoryViewSet, StreamViewSet
 
 router = DefaultRouter()
@@ -26,4 +27,10 @@ router.register("streams", StreamViewSet, basename="stream")
 router.register("matches", MatchViewSet, basename="match")
 router.register("matching-runs", MatchingRunViewSet, basename="matching-run")
 
-urlpatterns = [*router.urls, path("", include("matching.dashboards.api"))]
+urlpatterns = [
+    *router.urls,
+    path("imports/", ImportCreateAPIView.as_view(), name="import-create"),
+    path("imports/<str:token>/", ImportDetailAPIView.as_view(), name="import-detail"),
+    path("imports/<str:token>/commit/", ImportCommitAPIView.as_view(), name="import-commit"),
+    path("", include("matching.dashboards.api")),
+]
