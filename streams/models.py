@@ -252,11 +252,22 @@ class Stream(models.Model):
             ),
         ]
 
+    # Check constraints whose rule clean() enforces in Python with the same message-friendly test:
+    # full_clean() skips Django's one-query-per-constraint validation of them (the database still
+    # enforces them on save). It made a third of the time of a 2,000-row import.
+    CHECKED_IN_CLEAN = frozenset({"stream_quantity_gt_0", "stream_min_lte_max", "stream_valid_range"})
+
     def __str__(self) -> str:
         return self.title
 
     def get_absolute_url(self) -> str:
         return reverse("streams:stream_detail", args=[self.pk])
+
+    def get_constraints(self):
+        return [
+            (model, [c for c in constraints if c.name not in self.CHECKED_IN_CLEAN])
+            for model, constraints in super().get_constraints()
+        ]
 
     @property
     def month_list(self) -> list[int]:
