@@ -40,6 +40,13 @@ def viewer_origin(user) -> tuple[float, float] | None:
 
 # --- Competitor exclusion ----------------------------------------------------------------------------
 
+def company_by_exact_name(name: str) -> Company | None:
+    """The one company registered under exactly this name (any case), else None. Excluding a
+    competitor by its exact name reveals only that a company of that name is registered."""
+    found = list(Company.objects.filter(name__iexact=" ".join(str(name).split()))[:2])
+    return found[0] if len(found) == 1 else None
+
+
 def exclusion_list(*, company: Company) -> QuerySet[CompetitorExclusion]:
     """A company's exclusions (who it hides from), for its admins: callers check the permission."""
     return CompetitorExclusion.objects.filter(company=company).select_related("excluded_company", "excluded_nace")

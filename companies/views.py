@@ -88,11 +88,11 @@ class ExclusionListView(LoginRequiredMixin, View):
 
     def get(self, request, pk):
         company = _exclusions_company(request.user, pk)
-        return self._render(company, ExclusionForm())
+        return self._render(company, ExclusionForm(user=request.user))
 
     def post(self, request, pk):
         company = _exclusions_company(request.user, pk)
-        form = ExclusionForm(request.POST)
+        form = ExclusionForm(request.POST, user=request.user)
         if form.is_valid():
             try:
                 exclusion_add(company=company, actor=request.user,

@@ -78,13 +78,29 @@ class CompetitorExclusionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CompetitorExclusionWriteSerializer(serializers.Serializer):
-    """Exactly one: a company id, or a NACE code (division, group or class, either revision)."""
+class VisibleCompanyField(serializers.PrimaryKeyRelatedField):
+    """A company id among those the requesting user can see: an id must not reveal a name."""
 
-    excluded_company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all(), required=False)
+    def get_queryset(self):
+        return Company.objects.visible_to(self.context["request"].user)
+
+
+class CompetitorExclusionWriteSerializer(serializers.Serializer):
+    """Exactly one: a company id (one you can see), a company's exact registered name, or a NACE code
+    (division, group or class, either revision)."""
+
+    excluded_company = VisibleCompanyField(required=False)
+    company_name = serializers.CharField(max_length=200, required=False)
     nace_code = serializers.CharField(max_length=12, required=False)
 
     def validate(self, attrs):
-        if ("excluded_company" in attrs) == bool(attrs.get("nace_code")):
-            raise serializers.ValidationError("Give either excluded_company or nace_code.")
+        given = [k for k in ("excluded_company", "company_name", "nace_code") if attrs.get(k)]
+        if len(given) != 1:
+            raise serializers.ValidationError("Give one of excluded_company, company_name or nace_code.")
+        if "company_name" in attrs:
+            from companies.selectors import company_by_exact_name
+
+            attrs["excluded_company"] = company_by_exact_name(attrs.pop("company_name"))
+            if attrs["excluded_company"] is None:
+                raise serializers.ValidationError({"company_name": "No single company has exactly this name."})
         return attrs

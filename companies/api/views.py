@@ -140,7 +140,7 @@ class CompetitorExclusionViewSet(mixins.CreateModelMixin, mixins.DestroyModelMix
 
     @extend_schema(request=CompetitorExclusionWriteSerializer, responses={201: CompetitorExclusionSerializer})
     def create(self, request, *args, **kwargs):
-        serializer = CompetitorExclusionWriteSerializer(data=request.data)
+        serializer = CompetitorExclusionWriteSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         exclusion = exclusion_add(company=self.company, actor=request.user, **serializer.validated_data)
         return Response(self.get_serializer(exclusion).data, status=status.HTTP_201_CREATED)

@@ -163,6 +163,20 @@ def test_the_search_lists_only_companies_the_admin_can_see(web, member, company_
     assert "Beta Sawmill AB" in page and hidden.name not in page
 
 
+def test_an_id_of_a_company_the_admin_cannot_see_reveals_nothing(web, api, member, company_a, company_y):
+    url = f"/companies/{company_a.pk}/exclusions/"
+    page = web(member).post(url, {"company": company_y.pk}).content.decode()
+    assert "cannot be found" in page and company_y.name not in page
+    response = api(member).post(f"/api/v1/companies/{company_a.pk}/exclusions/", {"excluded_company": company_y.pk},
+                                format="json")
+    assert response.status_code == 400 and company_y.name not in response.content.decode()
+    # by its exact name it can be excluded (revealing only that the name is registered)
+    by_name = api(member).post(f"/api/v1/companies/{company_a.pk}/exclusions/", {"company_name": "ypsilon oy"},
+                               format="json")
+    assert by_name.status_code == 201 and by_name.json()["excluded_company"] == company_y.pk
+    assert not CompetitorExclusion.objects.exclude(excluded_company=company_y).exists()
+
+
 @pytest.mark.parametrize(("persona", "code"), [
     ("other_member", 404), ("facilitator_y", 404), ("facilitator", 403), ("authority", 404), ("staff", 200),
 ])
@@ -199,6 +213,7 @@ def test_the_page_runs_a_fixed_number_of_queries(web, member, company_a, django_
 # --- API ---------------------------------------------------------------------------------------------------
 
 def test_the_api_lists_adds_and_removes(api, member, company_a, company_b, django_assert_max_num_queries):
+    StreamFactory(site=company_b.sites.get(), visibility=Visibility.PUBLIC)  # so that alice can see B
     client = api(member)
     url = f"/api/v1/companies/{company_a.pk}/exclusions/"
     created = client.post(url, {"excluded_company": company_b.pk}, format="json")
