@@ -198,3 +198,14 @@ def test_preview_file_is_what_the_page_shows(facilitator):
 
     plan = preview_file(io.BytesIO(("\n".join([HEADER, *ROWS]) + "\n").encode()), "s.csv", actor=facilitator)
     assert plan.ok and plan.counts()["streams"]["created"] == 3
+
+
+def test_the_upload_still_checks_the_csrf_token(facilitator):
+    """The view sets its upload handler before Django reads the body, so it is csrf_exempt outside
+    and csrf_protect inside: a POST without the token is still refused."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(facilitator)
+    assert client.post(UPLOAD, {"sheet": sheet(ROWS)}).status_code == 403
+    assert not PendingImport.objects.exists()
