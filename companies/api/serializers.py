@@ -1,3 +1,5 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from companies.choices import Country
@@ -78,6 +80,7 @@ class CompetitorExclusionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class VisibleCompanyField(serializers.PrimaryKeyRelatedField):
     """A company id among those the requesting user can see: an id must not reveal a name."""
 
