@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from companies.models import Company, Region, Site
+from companies.selectors import company_by_exact_name
 
 
 def freeze_choices(form: forms.BaseForm) -> forms.BaseForm:
@@ -163,3 +164,38 @@ class SiteForm(forms.ModelForm):
             "longitude": forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
             "address": forms.TextInput(attrs={"autocomplete": "street-address"}),
         }
+
+
+class ExclusionForm(forms.Form):
+    """Add a competitor exclusion: a company (picked from the search, or its exact name) or a NACE code."""
+
+    company = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    company_name = forms.CharField(
+        label=_("Company name"), required=False, max_length=200,
+        help_text=_("The exact registered name of a company, e.g. “Beta Sawmill AB”."),
+    )
+    nace_code = forms.CharField(
+        label=_("NACE code"), required=False, max_length=12,
+        help_text=_("A division (10), group (10.5) or class (10.51): every company in it is excluded."),
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean(self):
+        data = super().clean()
+        given = [k for k in ("company", "company_name", "nace_code") if data.get(k) not in (None, "")]
+        if len(given) != 1:
+            raise ValidationError(_("Give either a company or a NACE code."))
+        if data.get("company") is not None:
+            # Picked from the search: only companies the admin can see (an id must not reveal a name).
+            data["excluded_company"] = Company.objects.visible_to(self.user).filter(pk=data["company"]).first()
+            if data["excluded_company"] is None:
+                raise ValidationError(_("That company cannot be found."))
+        elif data.get("company_name"):
+            data["excluded_company"] = company_by_exact_name(data["company_name"])
+            if data["excluded_company"] is None:
+                self.add_error("company_name", _("No single company has exactly this name."))
+        return data
+

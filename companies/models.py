@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Cast
+from django.db.models.lookups import StartsWith
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -92,6 +94,9 @@ class CompanyQuerySet(models.QuerySet):
             streams__status=StreamStatus.ACTIVE,
             streams__visibility=Visibility.PUBLIC,
         )
+        if roles.company_ids:
+            # A company that excludes one of the viewer's companies is not shown through its listings.
+            public &= ~Q(pk__in=CompetitorExclusion.objects.hiding_from(roles.company_ids))
         cond = Q(pk__in=roles.company_ids) | Q(sites__region_id__in=roles.facilitator_region_ids)
         ids = self.filter(cond | public).values("pk")
         return self.filter(pk__in=ids)
@@ -219,3 +224,79 @@ class RegionRole(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.role} of {self.region}"
+
+
+class CompetitorExclusionQuerySet(models.QuerySet):
+    def hiding_from(self, company_ids) -> models.QuerySet:
+        """`company_id`s of the companies that exclude any of `company_ids` (by name, or by a NACE code
+        equal to or above theirs), as a subquery: `visible_to` filters with it without an extra query."""
+        ids = list(company_ids)
+        under_code = Company.objects.filter(pk__in=ids, nace__code__startswith=OuterRef("excluded_nace__code"))
+        return self.filter(
+            Q(excluded_company_id__in=ids) | Q(Exists(under_code), excluded_nace__isnull=False)
+        ).exclude(company_id__in=ids).values("company_id")
+
+
+    def between(self, a: str, b: str) -> models.QuerySet:
+        """For `Exists(...)` in a query over rows that link two companies through the fields `a` and `b`
+        (e.g. a match's "source_company" and "target_company"): the exclusions that forbid the pair,
+        either way round, by name or by NACE code."""
+        pairs = Q()
+        for one, other in ((a, b), (b, a)):
+            other_code = Cast(OuterRef(f"{other}__nace__code"), models.CharField())
+            pairs |= Q(company_id=OuterRef(f"{one}_id"), excluded_company_id=OuterRef(f"{other}_id"))
+            pairs |= Q(StartsWith(other_code, F("excluded_nace__code")), company_id=OuterRef(f"{one}_id"),
+                       excluded_nace__isnull=False)
+        return self.filter(pairs)
+
+
+class CompetitorExclusion(models.Model):
+    """A company (`company`) keeps a competitor away: a named company, or every company whose NACE
+    code is `excluded_nace` or lies under it (a division such as 10 or a group such as 10.5 covers
+    its classes). Excluded companies never see the company's listings and are never matched with it;
+    the company itself still sees theirs (it only hides itself). See docs/facilitation.md."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="exclusions")
+    excluded_company = models.ForeignKey(
+        Company, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
+        verbose_name=_("excluded company"),
+    )
+    excluded_nace = models.ForeignKey(
+        NaceCode, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("excluded NACE code"), limit_choices_to={"revision": NaceRevision.REV21},
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = CompetitorExclusionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("company", "excluded_nace__code", "excluded_company__name", "pk")
+        verbose_name = _("competitor exclusion")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(excluded_company__isnull=False) & Q(excluded_nace__isnull=True))
+                | (Q(excluded_company__isnull=True) & Q(excluded_nace__isnull=False)),
+                name="exclusion_company_xor_nace",
+            ),
+            models.UniqueConstraint(
+                fields=("company", "excluded_company"), name="exclusion_unique_company",
+                condition=Q(excluded_company__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=("company", "excluded_nace"), name="exclusion_unique_nace",
+                condition=Q(excluded_nace__isnull=False),
+            ),
+            models.CheckConstraint(
+                condition=~Q(excluded_company=models.F("company")), name="exclusion_not_self",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        target = self.excluded_company.name if self.excluded_company_id else f"NACE {self.excluded_nace.code}"
+        return f"{self.company} excludes {target}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("companies:exclusion_list", args=[self.company_id])

@@ -31,6 +31,12 @@ def can_act_for_company(user, company) -> bool:
     return False
 
 
+def can_manage_exclusions(user, company) -> bool:
+    """Who a company hides from is itself confidential: its admins and staff only."""
+    roles = roles_for(user)
+    return roles.authenticated and (roles.is_staff or company.pk in roles.admin_company_ids)
+
+
 class ObjectEditPermission(BasePermission):
     """Reads follow the view's visible queryset (invisible is 404); writes need `can_edit(user, obj)`."""
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Iterable
+
+from django.db import connection
+from django.db.models import Q, QuerySet
 
 from companies.filtersets import CompanyFilterSet, SiteFilterSet
-from companies.models import Company, Site
+from companies.models import Company, CompetitorExclusion, NaceCode, Site
 from companies.roles import roles_for
 
 
@@ -33,3 +36,69 @@ def viewer_origin(user) -> tuple[float, float] | None:
         "latitude", "longitude"
     ).first()
     return tuple(site) if site else None
+
+
+# --- Competitor exclusion ----------------------------------------------------------------------------
+
+def company_by_exact_name(name: str) -> Company | None:
+    """The one company registered under exactly this name (any case), else None. Excluding a
+    competitor by its exact name reveals only that a company of that name is registered."""
+    found = list(Company.objects.filter(name__iexact=" ".join(str(name).split()))[:2])
+    return found[0] if len(found) == 1 else None
+
+
+def exclusion_list(*, company: Company) -> QuerySet[CompetitorExclusion]:
+    """A company's exclusions (who it hides from), for its admins: callers check the permission."""
+    return CompetitorExclusion.objects.filter(company=company).select_related("excluded_company", "excluded_nace")
+
+
+def excluded_viewer_company_ids(viewer_company_ids: Iterable[int]) -> set[int]:
+    """Ids of the companies that exclude at least one of `viewer_company_ids` (by name or by NACE code),
+    i.e. whose listings those viewers must not see. `Stream`/`Company.visible_to` use the same rule as
+    a subquery (`CompetitorExclusion.objects.hiding_from`)."""
+    ids = list(viewer_company_ids)
+    if not ids:
+        return set()
+    return {row["company_id"] for row in CompetitorExclusion.objects.hiding_from(ids)}
+
+
+def _in_list(column: str, ids: list[int]) -> tuple[str, list[int]]:
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", ids
+
+
+def excluded_company_pairs(company_ids: Iterable[int] | None = None) -> set[tuple[int, int]]:
+    """Unordered pairs `(min_id, max_id)` of companies that must never be matched with each other.
+
+    A pair is in the set when either company excludes the other: by name, or by a NACE code equal to
+    or above the other's code (division "10" and group "10.5" cover class "10.51"). The rule is
+    symmetric for matching. With `company_ids`, only pairs with at least one side in it are returned
+    (the one-stream run passes its company). Two queries whatever the size: the named exclusions, and
+    the NACE exclusions expanded to concrete companies by one join in the database.
+    """
+    ids = None if company_ids is None else sorted({int(i) for i in company_ids})
+    if ids == []:
+        return set()
+    direct = CompetitorExclusion.objects.filter(excluded_company__isnull=False)
+    if ids is not None:
+        direct = direct.filter(Q(company_id__in=ids) | Q(excluded_company_id__in=ids))
+    pairs = {(min(a, b), max(a, b)) for a, b in direct.values_list("company_id", "excluded_company_id")}
+
+    exclusion, nace, company = (m._meta.db_table for m in (CompetitorExclusion, NaceCode, Company))
+    # Table names come from _meta; every value is a parameter.
+    sql = (
+        f"SELECT e.company_id, c.id FROM {exclusion} e "  # noqa: S608
+        f"JOIN {nace} n ON n.id = e.excluded_nace_id "
+        f"JOIN {nace} cn ON cn.revision = n.revision AND cn.code LIKE n.code || '%%' "
+        f"JOIN {company} c ON c.nace_id = cn.id "
+        f"WHERE c.id <> e.company_id"
+    )
+    params: list[int] = []
+    if ids is not None:
+        left, p1 = _in_list("e.company_id", ids)
+        right, p2 = _in_list("c.id", ids)
+        sql += f" AND ({left} OR {right})"
+        params = p1 + p2
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        pairs.update((min(a, b), max(a, b)) for a, b in cursor.fetchall())
+    return pairs

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from companies.choices import MembershipRole
-from companies.models import Company, Membership, Region, Site
+from companies.models import Company, CompetitorExclusion, Membership, Region, Site
 from companies.reference import nearest_region, resolve_nace
 from companies.roles import forget_roles, roles_for
 
@@ -119,3 +119,34 @@ def membership_add(*, company: Company, user, role: str = MembershipRole.MEMBER)
     membership, _created = Membership.objects.update_or_create(user=user, company=company, defaults={"role": role})
     forget_roles(user)
     return membership
+
+
+@transaction.atomic
+def exclusion_add(*, company: Company, actor, excluded_company: Company | None = None,
+                  nace_code: str | None = None) -> CompetitorExclusion:
+    """`company` hides from a named company or from every company under a NACE code (a division,
+    group or class, either revision; Rev. 2 is mapped to Rev. 2.1). Exactly one of the two."""
+    if (excluded_company is None) == (not nace_code):
+        raise ValidationError(_("Choose either a company or a NACE code."))
+    exclusion = CompetitorExclusion(company=company, excluded_company=excluded_company,
+                                    created_by=actor if roles_for(actor).authenticated else None)
+    if nace_code:
+        found, message = resolve_nace(str(nace_code))
+        if found is None:
+            raise ValidationError({"nace_code": message})
+        exclusion.excluded_nace = found
+    if excluded_company is not None and excluded_company.pk == company.pk:
+        raise ValidationError({"excluded_company": _("A company cannot exclude itself.")})
+    try:
+        exclusion.full_clean()
+    except ValidationError as exc:
+        if "__all__" in getattr(exc, "error_dict", {}):
+            raise ValidationError(_("This exclusion is already listed.")) from None
+        raise
+    exclusion.save()
+    return exclusion
+
+
+@transaction.atomic
+def exclusion_remove(*, exclusion: CompetitorExclusion, actor) -> None:
+    exclusion.delete()

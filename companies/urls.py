@@ -12,5 +12,8 @@ urlpatterns = [
     path("companies/nace-options/", views.NaceOptionsView.as_view(), name="nace_options"),
     path("companies/<int:pk>/", views.CompanyDetailView.as_view(), name="company_detail"),
     path("companies/<int:pk>/edit/", views.CompanyEditView.as_view(), name="company_edit"),
+    path("companies/<int:pk>/exclusions/", views.ExclusionListView.as_view(), name="exclusion_list"),
+    path("companies/<int:pk>/exclusions/<int:exclusion_pk>/delete/", views.ExclusionDeleteView.as_view(),
+         name="exclusion_delete"),
     path("companies/<int:pk>/sites/new/", views.SiteCreateView.as_view(), name="site_create"),
 ]

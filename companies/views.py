@@ -20,22 +20,24 @@ from companies.filtersets import NaceCodeFilterSet
 from companies.forms import (
     CompanyForm,
     CompanyOnboardForm,
+    ExclusionForm,
     SignUpForm,
     SiteForm,
     apply_service_errors,
     freeze_choices,
 )
-from companies.models import Company, NaceCode
-from companies.permissions import can_act_for_company, can_edit_company
+from companies.models import Company, CompetitorExclusion, NaceCode
+from companies.permissions import can_act_for_company, can_edit_company, can_manage_exclusions
 from companies.roles import roles_for
-from companies.selectors import company_list, site_list
-from companies.services import company_onboard, company_update, site_create
+from companies.selectors import company_list, exclusion_list, site_list
+from companies.services import company_onboard, company_update, exclusion_add, exclusion_remove, site_create
 from streams.choices import Visibility
 from streams.selectors import stream_list
 
 # Service errors about these keys belong to the site half of the onboarding page.
 SITE_ERROR_KEYS = {"latitude", "longitude", "address", "region", "site"}
 NACE_SUGGESTIONS = 15
+EXCLUSION_SEARCH_RESULTS = 10
 COMPANY_PAGE_STREAMS = 50
 
 
@@ -70,6 +72,59 @@ def _editable_company(user, pk) -> Company:
     if not can_edit_company(user, company):
         raise PermissionDenied(_("You can see this company but not change it."))
     return company
+
+
+def _exclusions_company(user, pk) -> Company:
+    company = _visible_company(user, pk)
+    if not can_manage_exclusions(user, company):
+        raise PermissionDenied(_("Only the company's admins manage its competitor exclusions."))
+    return company
+
+
+class ExclusionListView(LoginRequiredMixin, View):
+    """Competitor exclusions of one company: list, search companies to exclude, add, remove.
+    Company admins (and staff) only: who a company hides from is itself confidential."""
+
+    template_name = "companies/exclusion_list.html"
+
+    def get(self, request, pk):
+        company = _exclusions_company(request.user, pk)
+        return self._render(company, ExclusionForm(user=request.user))
+
+    def post(self, request, pk):
+        company = _exclusions_company(request.user, pk)
+        form = ExclusionForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                exclusion_add(company=company, actor=request.user,
+                              excluded_company=form.cleaned_data.get("excluded_company"),
+                              nace_code=form.cleaned_data.get("nace_code") or None)
+            except ValidationError as exc:
+                apply_service_errors(form, exc, aliases={"excluded_company": "company_name"})
+            else:
+                messages.success(request, _("Exclusion added."))
+                return redirect("companies:exclusion_list", company.pk)
+        return self._render(company, form, status=400)
+
+    def _render(self, company, form, status=200):
+        query = (self.request.GET.get("q") or "").strip()
+        found = []
+        if query:
+            found = list(company_list(user=self.request.user, filters={"q": query})
+                         .exclude(pk=company.pk)[:EXCLUSION_SEARCH_RESULTS])
+        return render(self.request, self.template_name, {
+            "company": company, "form": form, "exclusions": list(exclusion_list(company=company)),
+            "query": query, "found": found,
+        }, status=status)
+
+
+class ExclusionDeleteView(LoginRequiredMixin, View):
+    def post(self, request, pk, exclusion_pk):
+        company = _exclusions_company(request.user, pk)
+        exclusion = get_visible_or_404(CompetitorExclusion.objects.filter(company=company), pk=exclusion_pk)
+        exclusion_remove(exclusion=exclusion, actor=request.user)
+        messages.success(request, _("Exclusion removed."))
+        return redirect("companies:exclusion_list", company.pk)
 
 
 class CompanyOnboardView(LoginRequiredMixin, View):
@@ -131,6 +186,7 @@ class CompanyDetailView(LoginRequiredMixin, View):
             "streams": list(stream_list(user=request.user, filters=filters).qs[:COMPANY_PAGE_STREAMS]),
             "may_act": may_act,
             "may_edit": can_edit_company(request.user, company),
+            "may_manage_exclusions": can_manage_exclusions(request.user, company),
         })
 
 

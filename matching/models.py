@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +24,12 @@ class MatchQuerySet(models.QuerySet):
         if roles.is_staff:
             return self.all()
         own = Q(source_company_id__in=roles.company_ids) | Q(target_company_id__in=roles.company_ids)
+        if roles.company_ids:
+            # Competitor exclusion: a pair that one side excludes is never shown to either company, even
+            # a match computed before the exclusion was added (facilitators still see it).
+            from companies.models import CompetitorExclusion
+
+            own &= ~Exists(CompetitorExclusion.objects.between("source_company", "target_company"))
         region = Q(offer__site__region_id__in=roles.facilitator_region_ids) | Q(
             need__site__region_id__in=roles.facilitator_region_ids
         )

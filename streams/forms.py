@@ -320,3 +320,14 @@ class StreamForm(forms.ModelForm):
         data["site"] = self.cleaned_data["site"]
         data["ewc_codes"] = self.cleaned_data.get("ewc_codes", [])
         return data
+
+
+class ImportUploadForm(forms.Form):
+    """The workshop sheet. Its content decides what it is (streams.importing sniffs and checks it)."""
+
+    sheet = forms.FileField(
+        label=_("Sheet (.xlsx or .csv)"),
+        help_text=_("Excel 2007 or later, or CSV in UTF-8. Start from the template."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xlsm,.csv,text/csv,"
+                                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}),
+    )

@@ -40,6 +40,7 @@ from companies.choices import Country
 from companies.models import Company, Region, Site
 from companies.permissions import can_edit_company
 from companies.reference import nearest_region, normalise_nace_input, resolve_nace
+from companies.roles import roles_for
 from companies.services import company_create, company_update, site_create, site_update
 from matching.hooks import defer_matching
 from streams.choices import Direction, DisposalRoute, Period, StreamKind, Visibility
@@ -66,7 +67,12 @@ MAX_ROWS = 10_000
 MAX_COLUMNS = 200
 MAX_CELL_CHARS = 10_000
 MAX_ZIP_MEMBERS = 1_000
-MAX_XLSX_UNCOMPRESSED = 100 * 1024 * 1024
+MAX_XLSX_UNCOMPRESSED = 50 * 1024 * 1024  # a full 10 000-row sheet unpacks to about 20 MB
+MAX_COMPRESSION_RATIO = 100  # spreadsheet XML packs 5-30:1; zip bombs 1000:1
+MAX_RATIO_FREE_BYTES = 1024 * 1024  # small parts may pack as tightly as they like
+MAX_SHEET_ROWS_READ = 50_000  # rows read from a worksheet, blank ones included
+XML_PART_SUFFIXES = (".xml", ".rels", ".vml")
+XML_SCAN_CHUNK = 64 * 1024
 
 # Where a model field's error is shown in the sheet.
 _COMPANY_FIELD_COLUMN = {"name": "company_name", "nace": "nace_code", "external_ref": "company_ref"}
@@ -320,7 +326,7 @@ def _build_rows(records: Iterable[tuple[int, list]]) -> SheetRows:
 def _read_csv(data: bytes) -> SheetRows:
     if data.startswith(b"PK\x03\x04"):
         raise SheetError("This file is an Excel workbook, not CSV: give it the .xlsx extension.")
-    if b"\x00" in data[:4096]:
+    if b"\x00" in data:
         raise SheetError("This is not a text file. Save the sheet as “CSV UTF-8” or as .xlsx.")
     try:
         text = data.decode("utf-8-sig")
@@ -339,20 +345,60 @@ def _read_csv(data: bytes) -> SheetRows:
 
 
 def _check_xlsx_archive(data: bytes) -> None:
-    """Refuse what is not really an XLSX workbook before openpyxl touches it (zip check, zip bomb)."""
+    """Refuse what is not really an XLSX workbook before openpyxl touches it.
+
+    From the zip's central directory (nothing decompressed yet): a real workbook has
+    `[Content_Types].xml` and `xl/workbook.xml`, no encrypted members, a bounded number of members,
+    a bounded total unpacked size and no member that unpacks far beyond its packed size (zip bomb).
+    Python's zipfile never inflates a member beyond the size the directory declares (and fails on a
+    CRC mismatch), so these declared sizes bound all later work. Then every XML part is streamed once
+    to refuse DTDs and entity declarations (billion laughs, XXE) and non-UTF-8 encodings: openpyxl
+    parses through defusedxml anyway, this makes the refusal early, cheap and explicit.
+    """
     if not data.startswith(b"PK\x03\x04"):
         hint = " It looks like an old .xls workbook: save it as .xlsx." if data.startswith(b"\xd0\xcf\x11\xe0") else ""
         raise SheetError("The file is not a real .xlsx workbook." + hint + " Save it as .xlsx or CSV UTF-8.")
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError):
+            names = {i.filename for i in infos}
+            if "[Content_Types].xml" not in names or "xl/workbook.xml" not in names:
+                raise SheetError("The file is a zip archive but not an .xlsx workbook.")
+            if len(infos) > MAX_ZIP_MEMBERS or sum(i.file_size for i in infos) > MAX_XLSX_UNCOMPRESSED:
+                raise SheetError("The workbook unpacks to too much data (a “zip bomb”?); save just the import "
+                                 "sheet.")
+            for info in infos:
+                if info.flag_bits & 0x1:
+                    raise SheetError("The workbook is encrypted or password-protected; save it without a password.")
+                if info.file_size > MAX_RATIO_FREE_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(
+                    info.compress_size, 1
+                ):
+                    raise SheetError("The workbook unpacks to far more data than its size (a “zip bomb”?); "
+                                     "save just the import sheet.")
+            for info in infos:
+                if info.filename.lower().endswith(XML_PART_SUFFIXES):
+                    _check_xml_part(archive, info)
+    except SheetError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError, OSError, EOFError):
         raise SheetError("The file is not a real .xlsx workbook (damaged archive).") from None
-    names = {i.filename for i in infos}
-    if "[Content_Types].xml" not in names or not any(n.startswith("xl/") for n in names):
-        raise SheetError("The file is a zip archive but not an .xlsx workbook.")
-    if len(infos) > MAX_ZIP_MEMBERS or sum(i.file_size for i in infos) > MAX_XLSX_UNCOMPRESSED:
-        raise SheetError("The workbook unpacks to too much data; save just the import sheet.")
+
+
+def _check_xml_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """Stream one XML part in chunks (bounded memory): no DOCTYPE or ENTITY declarations, UTF-8 only."""
+    tail = b""
+    first = True
+    with archive.open(info) as member:
+        while chunk := member.read(XML_SCAN_CHUNK):
+            if first:
+                first = False
+                if chunk.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in chunk[:4]:
+                    raise SheetError("The workbook has XML parts that are not UTF-8; save it again as .xlsx.")
+            window = (tail + chunk).lower()
+            if b"<!doctype" in window or b"<!entity" in window:
+                raise SheetError("The workbook contains XML entity or DTD declarations, which are refused for "
+                                 "safety. Save it again as .xlsx from a spreadsheet program.")
+            tail = window[-16:]
 
 
 def _workbook_error(exc: Exception) -> SheetError:
@@ -384,14 +430,16 @@ def _read_xlsx(data: bytes) -> SheetRows:
         if not workbook.worksheets:
             raise SheetError("The workbook has no worksheet.")
         sheet = workbook.worksheets[0]
-        records = (
-            (number, list(cells))
-            for number, cells in enumerate(
-                sheet.iter_rows(min_row=1, max_col=MAX_COLUMNS, values_only=True), start=1
-            )
-        )
+        def records():
+            rows = sheet.iter_rows(min_row=1, max_col=MAX_COLUMNS, values_only=True)
+            for number, cells in enumerate(rows, start=1):
+                if number > MAX_SHEET_ROWS_READ:
+                    raise SheetError(f"The worksheet has more than {MAX_SHEET_ROWS_READ} rows (blank ones "
+                                     "included); copy just the import rows into a new sheet.")
+                yield number, list(cells)
+
         try:
-            return _build_rows(records)
+            return _build_rows(records())
         except SheetError:
             raise
         except Exception as exc:
@@ -789,6 +837,20 @@ def _validate_sites(rows, companies, existing_sites, default_names, lookups, err
     return plans
 
 
+def _check_facilitated_regions(companies, sites, region_ids, errors) -> None:
+    """A facilitator records companies and sites only in the regions they facilitate."""
+    with_site = set()
+    for (ref, _name), plan in sites.items():
+        with_site.add(ref)
+        if plan.region is not None and plan.region.pk not in region_ids:
+            errors.add(plan.row, "region", f"{plan.region.name} ({plan.region.code}) is not a region you facilitate: "
+                                         "ask a facilitator of that region to import this site.")
+    for ref, plan in companies.items():
+        if plan.action == CREATE and ref not in with_site:
+            errors.add(plan.row, "site_name", "A new company needs a site in a region you facilitate "
+                                              "(site_name, latitude, longitude).")
+
+
 def _validate_stream(row: SheetRow, company_ref: str, site_plan: SitePlan, stream: Stream | None,
                      lookups: _Lookups, errors: _Errors, warnings: list[RowError]) -> StreamPlan | None:
     """Check one stream row; return its plan, or None when the row has errors (they are in `errors`)."""
@@ -969,6 +1031,9 @@ def validate_rows(rows: Iterable[SheetRow], *, actor=None, progress: ProgressFn 
     for ref in groups:
         default_names.setdefault(ref, first_db_site.get(ref, DEFAULT_SITE_NAME))
     sites = _validate_sites(rows, companies, existing_sites, default_names, lookups, errors)
+    roles = roles_for(actor)
+    if roles.is_facilitator and not roles.is_staff:
+        _check_facilitated_regions(companies, sites, roles.facilitator_region_ids, errors)
 
     existing_streams = {
         (s.company.external_ref, s.external_ref): s
@@ -1085,6 +1150,16 @@ def apply_plan(plan: ImportPlan, *, actor, entered_by_facilitator: bool = False,
             tick()
 
     return ImportResult(rows=plan.rows, applied=True, counts=counts, warnings=list(plan.warnings))
+
+
+def preview_file(fileobj, filename: str, *, actor=None) -> ImportPlan:
+    """Parse and validate a sheet without writing: the plan, with a file-level problem (wrong type,
+    too large, zip bomb ...) as its only error. The upload page shows this before the commit."""
+    try:
+        rows = parse_sheet(fileobj, filename)
+    except SheetError as exc:
+        return ImportPlan(errors=exc.errors)
+    return validate_rows(rows, actor=actor)
 
 
 def import_file(fileobj, filename: str, *, actor=None, entered_by_facilitator: bool = False,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -115,7 +117,8 @@ class StreamQuerySet(models.QuerySet):
 
         Own company's streams in any status; facilitators: every stream at a site in their regions;
         staff: all; everyone signed in: other companies' active public and anonymous listings.
-        Private listings are for the company, its facilitators and the engine only.
+        Private listings are for the company, its facilitators and the engine only. A company that
+        excludes one of the viewer's companies (competitor exclusion) hides its listings from them.
         """
         roles = roles_for(user)
         if not roles.authenticated:
@@ -123,6 +126,12 @@ class StreamQuerySet(models.QuerySet):
         if roles.is_staff:
             return self.all()
         listed = Q(status=StreamStatus.ACTIVE, visibility__in=(Visibility.PUBLIC, Visibility.ANONYMOUS))
+        if roles.company_ids:
+            # Competitor exclusion: listings of companies that exclude one of the viewer's companies
+            # are hidden from them (one subquery, no extra round trip).
+            from companies.models import CompetitorExclusion
+
+            listed &= ~Q(company_id__in=CompetitorExclusion.objects.hiding_from(roles.company_ids))
         return self.filter(
             Q(company_id__in=roles.company_ids) | Q(site__region_id__in=roles.facilitator_region_ids) | listed
         )
@@ -243,11 +252,22 @@ class Stream(models.Model):
             ),
         ]
 
+    # Check constraints whose rule clean() enforces in Python with the same message-friendly test:
+    # full_clean() skips Django's one-query-per-constraint validation of them (the database still
+    # enforces them on save). It made a third of the time of a 2,000-row import.
+    CHECKED_IN_CLEAN = frozenset({"stream_quantity_gt_0", "stream_min_lte_max", "stream_valid_range"})
+
     def __str__(self) -> str:
         return self.title
 
     def get_absolute_url(self) -> str:
         return reverse("streams:stream_detail", args=[self.pk])
+
+    def get_constraints(self):
+        return [
+            (model, [c for c in constraints if c.name not in self.CHECKED_IN_CLEAN])
+            for model, constraints in super().get_constraints()
+        ]
 
     @property
     def month_list(self) -> list[int]:
@@ -288,3 +308,45 @@ class Stream(models.Model):
             self.quantity_yearly = to_yearly_base(self.quantity, self.unit, self.period, self.kind)
         except ValueError:
             self.quantity_yearly = None
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class PendingImport(models.Model):
+    """An uploaded workshop sheet from its preview to its commit, and the commit's outcome.
+
+    The raw file is kept (at most IMPORT_MAX_BYTES), bound to the user who uploaded it and found by an
+    unguessable token; the preview and the commit both parse and validate it again, so the commit
+    writes exactly what the data says at that moment. The commit runs as a Celery task (status
+    pending -> running -> done | failed); its progress is in the cache, its outcome in `result`. The
+    file is dropped once imported; rows older than IMPORT_PENDING_HOURS are swept.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for commit")
+        RUNNING = "running", _("importing")
+        DONE = "done", _("imported")
+        FAILED = "failed", _("refused")
+
+    token = models.CharField(max_length=64, unique=True, default=_new_token, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    filename = models.CharField(_("file name"), max_length=255)
+    content = models.BinaryField(blank=True)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    result = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        verbose_name = _("pending import")
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.user})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("streams:import_preview", args=[self.token])

@@ -29,3 +29,9 @@ def can_see_identity(user, stream) -> bool:
     from streams.choices import Visibility
 
     return stream.visibility == Visibility.PUBLIC or can_see_confidential(user, stream)
+
+
+def can_import_sheets(user) -> bool:
+    """The workshop import page: facilitators (for their regions) and staff."""
+    roles = roles_for(user)
+    return roles.is_facilitator or roles.is_staff

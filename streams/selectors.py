@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from companies.roles import roles_for
 from streams.filtersets import StreamFilterSet
-from streams.models import Stream
+from streams.models import PendingImport, Stream
 
 STREAM_RELATED = ("company", "company__nace", "site", "site__region", "category")
 
@@ -24,3 +28,9 @@ def my_stream_list(*, user, filters=None) -> StreamFilterSet:
     """Streams of the user's own companies, every status."""
     qs = stream_queryset(user=user).filter(company_id__in=roles_for(user).company_ids)
     return StreamFilterSet(filters or {}, queryset=qs)
+
+
+def pending_import_for(*, user, token: str) -> PendingImport | None:
+    """The user's own, unexpired upload with this token; anyone else's token finds nothing."""
+    cutoff = timezone.now() - timedelta(hours=settings.IMPORT_PENDING_HOURS)
+    return PendingImport.objects.filter(user=user, token=token, created_at__gte=cutoff).first()

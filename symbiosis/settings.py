@@ -246,6 +246,8 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Uploads ------------------------------------------------------------------------------------
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+# How long an uploaded sheet waits on the import page between its preview and its commit.
+IMPORT_PENDING_HOURS = envint("IMPORT_PENDING_HOURS", 24)
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES + 1024 * 1024
 

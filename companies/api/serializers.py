@@ -1,7 +1,9 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from companies.choices import Country
-from companies.models import Company, NaceCode, Region, Site
+from companies.models import Company, CompetitorExclusion, NaceCode, Region, Site
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -68,3 +70,42 @@ class SiteWriteSerializer(serializers.Serializer):
 
 class SiteUpdateSerializer(SiteWriteSerializer):
     company = None
+
+
+class CompetitorExclusionSerializer(serializers.ModelSerializer):
+    excluded_company_name = serializers.CharField(source="excluded_company.name", read_only=True, default=None)
+    excluded_nace = NaceBriefSerializer(read_only=True)
+
+    class Meta:
+        model = CompetitorExclusion
+        fields = ("id", "excluded_company", "excluded_company_name", "excluded_nace", "created_at")
+        read_only_fields = fields
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleCompanyField(serializers.PrimaryKeyRelatedField):
+    """A company id among those the requesting user can see: an id must not reveal a name."""
+
+    def get_queryset(self):
+        return Company.objects.visible_to(self.context["request"].user)
+
+
+class CompetitorExclusionWriteSerializer(serializers.Serializer):
+    """Exactly one: a company id (one you can see), a company's exact registered name, or a NACE code
+    (division, group or class, either revision)."""
+
+    excluded_company = VisibleCompanyField(required=False)
+    company_name = serializers.CharField(max_length=200, required=False)
+    nace_code = serializers.CharField(max_length=12, required=False)
+
+    def validate(self, attrs):
+        given = [k for k in ("excluded_company", "company_name", "nace_code") if attrs.get(k)]
+        if len(given) != 1:
+            raise serializers.ValidationError("Give one of excluded_company, company_name or nace_code.")
+        if "company_name" in attrs:
+            from companies.selectors import company_by_exact_name
+
+            attrs["excluded_company"] = company_by_exact_name(attrs.pop("company_name"))
+            if attrs["excluded_company"] is None:
+                raise serializers.ValidationError({"company_name": "No single company has exactly this name."})
+        return attrs

@@ -1,3 +1,4 @@
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -6,6 +7,8 @@ from rest_framework.response import Response
 from companies.api.serializers import (
     CompanySerializer,
     CompanyWriteSerializer,
+    CompetitorExclusionSerializer,
+    CompetitorExclusionWriteSerializer,
     NaceCodeSerializer,
     RegionSerializer,
     SiteSerializer,
@@ -13,9 +16,17 @@ from companies.api.serializers import (
     SiteWriteSerializer,
 )
 from companies.filtersets import CompanyFilterSet, NaceCodeFilterSet, RegionFilterSet, SiteFilterSet
-from companies.models import Company, NaceCode, Region, Site
-from companies.permissions import ObjectEditPermission, can_edit_company
-from companies.services import company_create, company_update, site_create, site_update
+from companies.models import Company, CompetitorExclusion, NaceCode, Region, Site
+from companies.permissions import ObjectEditPermission, can_edit_company, can_manage_exclusions
+from companies.selectors import exclusion_list
+from companies.services import (
+    company_create,
+    company_update,
+    exclusion_add,
+    exclusion_remove,
+    site_create,
+    site_update,
+)
 
 
 class ReferenceViewSet(viewsets.ReadOnlyModelViewSet):
@@ -106,3 +117,33 @@ class SiteViewSet(WriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, 
         site = self.get_object()
         data = self._input(partial=kwargs.get("partial", False), update=True)
         return self._output(site_update(site=site, actor=request.user, **data))
+
+
+class CompetitorExclusionViewSet(mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
+    """`/api/v1/companies/{company_pk}/exclusions/`: who the company hides from. A company the user
+    cannot see is a 404; anyone but its admins (and staff) gets a 403, for reads too."""
+
+    serializer_class = CompetitorExclusionSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    pagination_class = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.company = get_object_or_404(Company.objects.visible_to(request.user), pk=kwargs["company_pk"])
+        if not can_manage_exclusions(request.user, self.company):
+            raise PermissionDenied("Only the company's admins manage its competitor exclusions.")
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return CompetitorExclusion.objects.none()
+        return exclusion_list(company=self.company)
+
+    @extend_schema(request=CompetitorExclusionWriteSerializer, responses={201: CompetitorExclusionSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = CompetitorExclusionWriteSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        exclusion = exclusion_add(company=self.company, actor=request.user, **serializer.validated_data)
+        return Response(self.get_serializer(exclusion).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance: CompetitorExclusion):
+        exclusion_remove(exclusion=instance, actor=self.request.user)

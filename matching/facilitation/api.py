@@ -114,7 +114,7 @@ class MatchFacilitationMixin:
 
     @extend_schema(summary="Move a match", request=TransitionSerializer, responses={200: MatchSerializer, **REFUSED})
     @action(detail=True, methods=["post"])
-    def transition(self, request, pk=None):
+    def transition(self, request, pk=None, format=None):
         """Review, approve, reject (with a reason code), introduce, accept/decline (a party's
         "interested"/"not interested"), negotiate, implement or withdraw."""
         match = self.get_object()
@@ -129,14 +129,14 @@ class MatchFacilitationMixin:
     @extend_schema(summary="History of a match", responses={200: TimelineEntrySerializer(many=True), 401: UNAUTHENTICATED,
                                                             404: NOT_VISIBLE})
     @action(detail=True, methods=["get"], pagination_class=None)
-    def events(self, request, pk=None):
+    def events(self, request, pk=None, format=None):
         match = self.get_object()
         return Response(TimelineEntrySerializer(sel.match_timeline(user=request.user, match=match), many=True).data)
 
     @extend_schema(summary="Private facilitator notes", request=NoteSerializer,
                    responses={200: NoteSerializer(many=True), 201: NoteSerializer, **REFUSED})
     @action(detail=True, methods=["get", "post"], pagination_class=None)
-    def notes(self, request, pk=None):
+    def notes(self, request, pk=None, format=None):
         """Facilitators of the match's regions and staff only; companies get 403."""
         match = self.get_object()
         notes = sel.match_notes(user=request.user, match=match)
@@ -152,7 +152,7 @@ class MatchFacilitationMixin:
     @extend_schema(summary="Message thread", request=MessageSerializer,
                    responses={200: MessageSerializer(many=True), 201: MessageSerializer, **REFUSED})
     @action(detail=True, methods=["get", "post"], pagination_class=None)
-    def messages(self, request, pk=None):
+    def messages(self, request, pk=None, format=None):
         """Open once both companies are revealed to each other: both parties, the region's
         facilitators and staff; 403 before that."""
         match = self.get_object()
@@ -169,7 +169,7 @@ class MatchFacilitationMixin:
     @extend_schema(summary="Record the realised exchange", request=RealisedSerializer,
                    responses={201: RealisedSerializer, **REFUSED})
     @action(detail=True, methods=["post"])
-    def realised(self, request, pk=None):
+    def realised(self, request, pk=None, format=None):
         """Start date and real yearly quantity; marks the match implemented (facilitators, staff)."""
         match = self.get_object()
         data = RealisedSerializer(data=request.data)

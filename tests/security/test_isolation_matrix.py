@@ -28,7 +28,8 @@ from tests.security.routes import ROUTES, Route
 from tests.security.world import build_world
 
 PERSONAS = ("anon", "admin_a", "member_a", "member_b", "facilitator_x", "facilitator_y", "authority", "staff")
-MISSING = {"pk": "987654321", "code": "ZZ99"}
+MISSING = {"pk": "987654321", "code": "ZZ99", "token": "no-such-upload-token"}
+KEY_OF = {"region": "code", "upload": "token"}  # slots addressed by another field than pk
 GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)|<(?:\w+:)?(\w+)>")
 WRITE_BODY = {"title": "PWNED", "name": "PWNED", "description": "PWNED", "status": "closed", "kind": "full"}
 
@@ -158,9 +159,10 @@ def check_object(world, clients, pattern: Pattern, route: Route) -> list[str]:
         for persona in PERSONAS:
             client = clients[persona]
             for obj in world.foreign_objects(persona, route.slot):
-                value = obj.code if route.slot == "region" else obj.pk
+                key = KEY_OF.get(route.slot, "pk")
+                value = getattr(obj, key)
                 url = pattern.url({**variant, kwarg: value})
-                missing_url = pattern.url({**variant, kwarg: MISSING["code" if route.slot == "region" else "pk"]})
+                missing_url = pattern.url({**variant, kwarg: MISSING[key]})
                 for method in pattern.methods:
                     before = [t.snapshot() for t in world.tenants.values()]
                     r = request(client, pattern, method, url, WRITE_BODY)
@@ -172,7 +174,7 @@ def check_object(world, clients, pattern: Pattern, route: Route) -> list[str]:
                     if r.status_code != ref.status_code:
                         problems.append(f"{where}: {r.status_code}, but {ref.status_code} for a missing id")
                     elif r.get("Location", "").replace(str(value), "X") != ref.get("Location", "").replace(
-                        MISSING["code" if route.slot == "region" else "pk"], "X"
+                        MISSING[key], "X"
                     ):
                         problems.append(f"{where}: redirects elsewhere than for a missing id")
                     if persona != "anon" and method != "options" and r.status_code != 404:

@@ -17,7 +17,7 @@ from companies.roles import roles_for
 from matching.choices import RunKind, RunStatus
 from matching.models import Match, MatchingRun
 from streams.choices import Direction, StreamStatus, Visibility
-from streams.models import Stream
+from streams.models import PendingImport, Stream
 from tests.factories import (
     CompanyFactory,
     MembershipFactory,
@@ -43,6 +43,7 @@ class Tenant:
     draft_stream: Stream
     match: Match
     run: MatchingRun
+    upload: PendingImport  # a workshop sheet the region's facilitator uploaded, not yet committed
 
     def objects(self) -> dict[str, list]:
         """The tenant's objects by slot, as the route table names them."""
@@ -53,6 +54,7 @@ class Tenant:
             "match": [self.match],
             "run": [self.run],
             "region": [self.region],
+            "upload": [self.upload],
         }
 
     def snapshot(self) -> list:
@@ -121,8 +123,12 @@ def _tenant(key: str, code: str, facilitator) -> Tenant:
                          visibility=Visibility.PRIVATE, **secret)
     run = MatchingRun.objects.create(kind=RunKind.STREAM, stream=private, status=RunStatus.DONE,
                                      requested_by=facilitator, message=f"{marker} run")
+    sheet = f"company_ref,company_name\n{marker},{marker} Sheet AB\n".encode()
+    upload = PendingImport.objects.create(user=facilitator, filename=f"{marker}.csv", content=sheet, size=len(sheet),
+                                          sha256="0" * 64)
     return Tenant(key=key, marker=marker, region=reg, company=company, partner=partner, site=site,
-                  private_stream=private, draft_stream=draft, match=make_match(private, need), run=run)
+                  private_stream=private, draft_stream=draft, match=make_match(private, need), run=run,
+                  upload=upload)
 
 
 def build_world() -> World:

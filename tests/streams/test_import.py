@@ -325,6 +325,20 @@ def test_the_command_records_the_actor(tmp_path):
     assert Stream.objects.get().entered_by == user
 
 
+def test_a_facilitator_imports_only_into_the_regions_they_facilitate(tmp_path):
+    RegionRoleFactory(user=UserFactory(username="yrjo"), region=region("FI1B"))
+    path = tmp_path / "sheet.csv"
+    path.write_bytes(csv_file(GOOD_ROWS).getvalue())
+    err = io.StringIO()
+
+    with pytest.raises(CommandError):
+        call_command("import_streams", str(path), "--as", "yrjo", stdout=io.StringIO(), stderr=err)
+
+    assert "is not a region you facilitate" in err.getvalue()
+    assert "A new company needs a site in a region you facilitate" in err.getvalue()  # C-004 has no site
+    assert not Company.objects.exists()
+
+
 @pytest.mark.parametrize("name", ["import_template.csv", "import_template.xlsx"])
 def test_the_documented_templates_import_cleanly_and_alike(name):
     with open(DOCS / name, "rb") as fh:

@@ -1,0 +1,287 @@
+"""Competitor exclusion: the pairs the matching engine must skip, listing visibility (pages, API,
+company pages), and the page and API where a company's admins manage the list."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from companies.models import Company, CompetitorExclusion
+from companies.selectors import excluded_company_pairs, excluded_viewer_company_ids
+from companies.services import exclusion_add
+from streams.choices import Visibility
+from tests.factories import (
+    CompanyFactory,
+    MembershipFactory,
+    SiteFactory,
+    StreamFactory,
+    UserFactory,
+    nace,
+    region,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def company(name, code="10.51", region_code="SE22"):
+    c = CompanyFactory(name=name, nace=nace(code))
+    SiteFactory(company=c, name=f"{name} plant", region=region(region_code))
+    return c
+
+
+# --- The contract the matching engine uses ----------------------------------------------------------
+
+def test_excluded_company_pairs_documents_the_contract():
+    """Unordered (min id, max id) pairs, whoever excluded whom; NACE exclusions expand to every company
+    whose code equals the code or lies under it; a company never pairs with itself."""
+    dairy = company("Dairy", "10.51")
+    cheese = company("Cheese", "10.51")
+    bakery = company("Bakery", "10.71")
+    sawmill = company("Sawmill", "16.11")
+    greenhouse = company("Greenhouse", "01.13")
+
+    exclusion_add(company=sawmill, actor=None, excluded_company=greenhouse)  # by name
+    exclusion_add(company=dairy, actor=None, nace_code="10.5")  # a group: both dairies, not the bakery
+    exclusion_add(company=greenhouse, actor=None, nace_code="C16")  # a division, written with its section
+
+    pairs = excluded_company_pairs()
+
+    def pair(a, b):
+        return (min(a.pk, b.pk), max(a.pk, b.pk))
+
+    assert pairs == {pair(sawmill, greenhouse), pair(dairy, cheese)}
+    # symmetric: the same pair whichever side asks; filtered to pairs touching the given companies
+    assert excluded_company_pairs([cheese.pk]) == {pair(dairy, cheese)}
+    assert excluded_company_pairs({greenhouse.pk, bakery.pk}) == {pair(sawmill, greenhouse)}
+    assert excluded_company_pairs([]) == set()
+    # visibility: cheese makers do not see the dairy, the dairy still sees them (it only hides itself)
+    assert excluded_viewer_company_ids([cheese.pk]) == {dairy.pk}
+    assert excluded_viewer_company_ids([dairy.pk]) == set()
+    assert excluded_viewer_company_ids([greenhouse.pk]) == {sawmill.pk}
+
+
+def test_the_pairs_function_needs_two_queries_whatever_the_size(django_assert_num_queries):
+    dairy = company("Dairy")
+    for i in range(30):
+        company(f"Rival {i}")
+    exclusion_add(company=dairy, actor=None, nace_code="10")
+    with django_assert_num_queries(2):
+        assert len(excluded_company_pairs()) == 30
+
+
+def test_an_exclusion_is_a_company_or_a_nace_code_once():
+    a, b = company("A"), company("B")
+    exclusion_add(company=a, actor=None, excluded_company=b)
+    with pytest.raises(ValidationError, match="already listed"):
+        exclusion_add(company=a, actor=None, excluded_company=b)
+    with pytest.raises(ValidationError):
+        exclusion_add(company=a, actor=None, excluded_company=b, nace_code="10")
+    with pytest.raises(ValidationError):
+        exclusion_add(company=a, actor=None, excluded_company=a)
+    with pytest.raises(ValidationError):
+        exclusion_add(company=a, actor=None, nace_code="C")  # a section is too wide: give a division
+    assert CompetitorExclusion.objects.count() == 1
+
+
+# --- Visibility ----------------------------------------------------------------------------------------
+
+@pytest.fixture
+def rival_world(company_a, company_b, member, other_member):
+    """Company A (alice) excludes company B (bob) by NACE code; both list public and anonymous offers."""
+    listings = {
+        "a_public": StreamFactory(site=company_a.sites.get(), visibility=Visibility.PUBLIC, title="A public"),
+        "a_anon": StreamFactory(site=company_a.sites.get(), visibility=Visibility.ANONYMOUS, title="A anon"),
+        "b_public": StreamFactory(site=company_b.sites.get(), visibility=Visibility.PUBLIC, title="B public"),
+    }
+    exclusion_add(company=company_a, actor=member, nace_code=company_b.nace.code[:2])
+    return listings
+
+
+def test_an_excluded_competitor_never_sees_the_listings(web, api, other_member, rival_world, company_a):
+    bob_web, bob_api = web(other_member), api(other_member)
+    page = bob_web.get("/streams/").content.decode()
+    assert "A public" not in page and "A anon" not in page and "B public" in page
+    for key in ("a_public", "a_anon"):
+        stream = rival_world[key]
+        assert bob_web.get(f"/streams/{stream.pk}/").status_code == 404
+        assert bob_api.get(f"/api/v1/streams/{stream.pk}/").status_code == 404
+    titles = {r["title"] for r in bob_api.get("/api/v1/streams/", {"page_size": 100}).json()["results"]}
+    assert titles == {"B public"}
+    # nor the company itself, though it has a public listing
+    assert bob_web.get(f"/companies/{company_a.pk}/").status_code == 404
+    assert bob_api.get(f"/api/v1/companies/{company_a.pk}/").status_code == 404
+    assert not Company.objects.visible_to(other_member).filter(pk=company_a.pk).exists()
+
+
+def test_the_excluding_company_facilitators_and_staff_still_see_everything(api, member, facilitator, staff,
+                                                                            rival_world):
+    for user in (member, facilitator, staff):
+        titles = {r["title"] for r in api(user).get("/api/v1/streams/", {"page_size": 100}).json()["results"]}
+        assert titles == {"A public", "A anon", "B public"}, user
+
+
+def test_removing_the_exclusion_shows_the_listings_again(api, member, other_member, rival_world):
+    CompetitorExclusion.objects.all().delete()
+    titles = {r["title"] for r in api(other_member).get("/api/v1/streams/", {"page_size": 100}).json()["results"]}
+    assert titles == {"A public", "A anon", "B public"}
+
+
+def test_visibility_filter_adds_no_query(api, other_member, rival_world, django_assert_max_num_queries):
+    with django_assert_max_num_queries(8):
+        assert api(other_member).get("/api/v1/streams/").status_code == 200
+
+
+# --- Page -------------------------------------------------------------------------------------------------
+
+def test_a_company_admin_adds_and_removes_exclusions_on_the_page(web, member, company_a, company_b):
+    client = web(member)
+    url = f"/companies/{company_a.pk}/exclusions/"
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"company_name": "beta sawmill ab"})
+    assert response.status_code == 302
+    response = client.post(url, {"nace_code": "16.1"})
+    assert response.status_code == 302
+    page = client.get(url).content.decode()
+    assert "Beta Sawmill AB" in page and "NACE 16.1" in page
+    exclusion = CompetitorExclusion.objects.get(excluded_company=company_b)
+    assert exclusion.created_by == member
+    assert client.post(f"{url}{exclusion.pk}/delete/").status_code == 302
+    assert list(CompetitorExclusion.objects.values_list("excluded_nace__code", flat=True)) == ["16.1"]
+
+
+def test_the_page_reports_bad_input(web, member, company_a):
+    client = web(member)
+    url = f"/companies/{company_a.pk}/exclusions/"
+    assert "No single company" in client.post(url, {"company_name": "Nobody AB"}).content.decode()
+    assert "not a NACE code" in client.post(url, {"nace_code": "xyz"}).content.decode()
+    assert "either a company or a NACE code" in client.post(url, {}).content.decode()
+    assert not CompetitorExclusion.objects.exists()
+
+
+def test_the_search_lists_only_companies_the_admin_can_see(web, member, company_a, company_b):
+    StreamFactory(site=company_b.sites.get(), visibility=Visibility.PUBLIC)
+    hidden = company("Beta Hidden AB")
+    page = web(member).get(f"/companies/{company_a.pk}/exclusions/", {"q": "beta"}).content.decode()
+    assert "Beta Sawmill AB" in page and hidden.name not in page
+
+
+def test_an_id_of_a_company_the_admin_cannot_see_reveals_nothing(web, api, member, company_a, company_y):
+    url = f"/companies/{company_a.pk}/exclusions/"
+    page = web(member).post(url, {"company": company_y.pk}).content.decode()
+    assert "cannot be found" in page and company_y.name not in page
+    response = api(member).post(f"/api/v1/companies/{company_a.pk}/exclusions/", {"excluded_company": company_y.pk},
+                                format="json")
+    assert response.status_code == 400 and company_y.name not in response.content.decode()
+    # by its exact name it can be excluded (revealing only that the name is registered)
+    by_name = api(member).post(f"/api/v1/companies/{company_a.pk}/exclusions/", {"company_name": "ypsilon oy"},
+                               format="json")
+    assert by_name.status_code == 201 and by_name.json()["excluded_company"] == company_y.pk
+    assert not CompetitorExclusion.objects.exclude(excluded_company=company_y).exists()
+
+
+@pytest.mark.parametrize(("persona", "code"), [
+    ("other_member", 404), ("facilitator_y", 404), ("facilitator", 403), ("authority", 404), ("staff", 200),
+])
+def test_exclusions_page_isolation(web, request, company_a, member, persona, code):
+    user = request.getfixturevalue(persona)
+    exclusion = exclusion_add(company=company_a, actor=member, nace_code="16")
+    client = web(user)
+    assert client.get(f"/companies/{company_a.pk}/exclusions/").status_code == code
+    delete = client.post(f"/companies/{company_a.pk}/exclusions/{exclusion.pk}/delete/")
+    assert delete.status_code == (302 if code == 200 else code)
+
+
+def test_a_plain_member_of_the_company_gets_a_403(web, api, company_a):
+    plain = MembershipFactory(company=company_a, user=UserFactory(username="mo"), role="member").user
+    assert web(plain).get(f"/companies/{company_a.pk}/exclusions/").status_code == 403
+    assert api(plain).get(f"/api/v1/companies/{company_a.pk}/exclusions/").status_code == 403
+
+
+def test_anonymous_visitors_must_log_in(web, api, company_a):
+    assert web(None).get(f"/companies/{company_a.pk}/exclusions/").status_code == 302
+    assert api(None).get(f"/api/v1/companies/{company_a.pk}/exclusions/").status_code in (401, 403)
+
+
+def test_the_page_runs_a_fixed_number_of_queries(web, member, company_a, django_assert_max_num_queries):
+    client = web(member)
+    url = f"/companies/{company_a.pk}/exclusions/"
+    for i in range(5):
+        exclusion_add(company=company_a, actor=member, excluded_company=company(f"Rival {i}"))
+    exclusion_add(company=company_a, actor=member, nace_code="16")
+    with django_assert_max_num_queries(8):
+        assert client.get(url).status_code == 200
+
+
+# --- API ---------------------------------------------------------------------------------------------------
+
+def test_the_api_lists_adds_and_removes(api, member, company_a, company_b, django_assert_max_num_queries):
+    StreamFactory(site=company_b.sites.get(), visibility=Visibility.PUBLIC)  # so that alice can see B
+    client = api(member)
+    url = f"/api/v1/companies/{company_a.pk}/exclusions/"
+    created = client.post(url, {"excluded_company": company_b.pk}, format="json")
+    assert created.status_code == 201, created.content
+    assert created.json()["excluded_company_name"] == "Beta Sawmill AB"
+    by_code = client.post(url, {"nace_code": "1611"}, format="json")
+    assert by_code.status_code == 201 and by_code.json()["excluded_nace"]["code"] == "16.11"
+    assert client.post(url, {"nace_code": "1611"}, format="json").status_code == 400
+    assert client.post(url, {}, format="json").status_code == 400
+    with django_assert_max_num_queries(6):
+        body = client.get(url).json()
+    assert len(body) == 2
+    assert client.delete(f"{url}{created.json()['id']}/").status_code == 204
+    assert [e["excluded_nace"]["code"] for e in client.get(url).json()] == ["16.11"]
+
+
+@pytest.mark.parametrize(("persona", "code"), [
+    ("other_member", 404), ("facilitator_y", 404), ("facilitator", 403), ("authority", 404), ("staff", 200),
+])
+def test_the_api_isolation(api, request, company_a, member, persona, code):
+    user = request.getfixturevalue(persona)
+    exclusion = exclusion_add(company=company_a, actor=member, nace_code="16")
+    client = api(user)
+    url = f"/api/v1/companies/{company_a.pk}/exclusions/"
+    assert client.get(url).status_code == code
+    assert client.post(url, {"nace_code": "01"}, format="json").status_code == (201 if code == 200 else code)
+    assert client.delete(f"{url}{exclusion.pk}/").status_code == (204 if code == 200 else code)
+
+
+# --- Matches ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("excluder", ["a_by_nace", "b_by_name"])
+def test_an_excluded_competitor_never_sees_the_match(api, web, member, other_member, facilitator, staff,
+                                                     company_a, company_b, company_y, excluder):
+    """Even a match computed before the exclusion: neither side sees it (list, detail page, API);
+    facilitators and staff still do."""
+    from tests.matching.test_api import build_world
+
+    world = build_world(company_a, company_b, company_y)
+    match_ids = {r["id"] for r in api(other_member).get("/api/v1/matches/").json()["results"]}
+    assert world.ab.pk in match_ids  # visible before the exclusion
+
+    if excluder == "a_by_nace":
+        exclusion_add(company=company_a, actor=member, nace_code=company_b.nace.code)
+    else:
+        exclusion_add(company=company_b, actor=other_member, excluded_company=company_a)
+
+    for user in (other_member, member):
+        client = api(user)
+        listed = {r["id"] for r in client.get("/api/v1/matches/", {"page_size": 100}).json()["results"]}
+        assert world.ab.pk not in listed
+        assert client.get(f"/api/v1/matches/{world.ab.pk}/").status_code == 404
+        assert web(user).get(f"/matches/{world.ab.pk}/").status_code == 404
+    # A's match with C: C has the same NACE code as B, so the NACE exclusion hides it too; the named one not
+    a_sees = {r["id"] for r in api(member).get("/api/v1/matches/").json()["results"]}
+    assert (world.ac.pk in a_sees) == (excluder == "b_by_name")
+    for user in (facilitator, staff):
+        assert api(user).get(f"/api/v1/matches/{world.ab.pk}/").status_code == 200
+
+
+@pytest.mark.xfail(strict=False, reason="the lead wires matching/services.py to excluded_company_pairs")
+def test_the_engine_never_pairs_excluded_companies(member, company_a, company_b, company_y):
+    from matching.models import Match
+    from tests.matching.test_api import build_world
+
+    exclusion_add(company=company_a, actor=member, excluded_company=company_b)
+    build_world_without_ab = pytest.raises(Match.DoesNotExist)
+    with build_world_without_ab:
+        build_world(company_a, company_b, company_y)
+    assert not Match.objects.filter(source_company__in=(company_a, company_b),
+                                    target_company__in=(company_a, company_b)).exists()
