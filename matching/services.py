@@ -108,8 +108,23 @@ def _per_base_unit(value, unit: str, kind: str) -> float | None:
     return float(value) / float(factor) if factor else float(value)
 
 
-def load_specs(queryset) -> list[engine.StreamSpec]:
-    """Convert stream rows to engine specs with two queries (rows, then their EWC codes)."""
+def company_exclusions(company_ids: Iterable[int] | None = None) -> dict[int, frozenset[int]]:
+    """Competitor exclusions as the engine takes them: company id -> the companies it must never be
+    matched with, both ways (a company that excludes another, by name or by NACE code, is excluded by
+    it too). With `company_ids`, only pairs that involve one of them."""
+    from companies.selectors import excluded_company_pairs
+
+    out: dict[int, set[int]] = {}
+    for a, b in excluded_company_pairs(company_ids):
+        out.setdefault(a, set()).add(b)
+        out.setdefault(b, set()).add(a)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def load_specs(queryset, exclusions: dict[int, frozenset[int]] | None = None) -> list[engine.StreamSpec]:
+    """Convert stream rows to engine specs with two queries (rows, then their EWC codes).
+    `exclusions` (from `company_exclusions`) gives each stream its company's excluded partners."""
+    exclusions = exclusions or {}
     rows = list(queryset.values_list(*SPEC_FIELDS))
     ewc: dict[int, list[str]] = {}
     through = Stream.ewc_codes.through
@@ -132,12 +147,15 @@ def load_specs(queryset) -> list[engine.StreamSpec]:
             value_class=value_class or "medium", nace_division=nace[:2], nace_class=nace.replace(".", ""),
             disposal_route=(route if route in _ROUTES else ("other" if route else None)),
             description=title, category_name=cat_name, valid_from=vfrom, valid_until=vuntil,
+            excluded_company_ids=exclusions.get(company_id, frozenset()),
         ))
     return specs
 
 
-def load_companies(site_filter: Q | None = None) -> list[engine.CompanySpec]:
+def load_companies(site_filter: Q | None = None,
+                   exclusions: dict[int, frozenset[int]] | None = None) -> list[engine.CompanySpec]:
     """One representative location (the first site) per company, for prospective matching."""
+    exclusions = exclusions or {}
     qs = Site.objects.order_by("company_id", "pk")
     if site_filter is not None:
         qs = qs.filter(site_filter)
@@ -147,7 +165,7 @@ def load_companies(site_filter: Q | None = None) -> list[engine.CompanySpec]:
             continue
         seen.add(company_id)
         out.append(engine.CompanySpec(id=company_id, nace_division=nace[:2], nace_class=nace.replace(".", ""),
-                                      lat=lat, lon=lon))
+                                      lat=lat, lon=lon, excluded_company_ids=exclusions.get(company_id, frozenset())))
     return out
 
 
@@ -294,8 +312,9 @@ def matching_run_shard(*, run: MatchingRun, shard: int, progress: Callable[[str,
     Returns the number of staged candidates."""
     n = run.shards_total
     t0 = time.perf_counter()
-    specs = load_specs(matchable_streams())
-    companies = load_companies()
+    exclusions = company_exclusions()
+    specs = load_specs(matchable_streams(), exclusions)
+    companies = load_companies(exclusions=exclusions)
     t_load = time.perf_counter() - t0
     t1 = time.perf_counter()
     stats: dict = {}
@@ -415,7 +434,8 @@ def matching_run_for_stream(*, stream: Stream, run: MatchingRun | None = None) -
     counts = {"retired": result["retired"], "flagged": flagged, "matches": 0}
     if stream.status != StreamStatus.ACTIVE:
         return counts
-    spec_list = load_specs(Stream.objects.filter(pk=stream.pk))
+    exclusions = company_exclusions([stream.company_id])
+    spec_list = load_specs(Stream.objects.filter(pk=stream.pk), exclusions)
     if not spec_list:
         return counts
     spec = spec_list[0]
@@ -424,8 +444,8 @@ def matching_run_for_stream(*, stream: Stream, run: MatchingRun | None = None) -
     qs = matchable_streams().filter(
         _counterpart_filter(spec, rules) & _bbox(spec.lat, spec.lon, radius, prefix="site__")
     ).exclude(company_id=stream.company_id)
-    counterparts = load_specs(qs.distinct())
-    companies = load_companies(_bbox(spec.lat, spec.lon, radius))
+    counterparts = load_specs(qs.distinct(), exclusions)
+    companies = load_companies(_bbox(spec.lat, spec.lon, radius), exclusions)
     candidates = engine.match_one(
         spec, counterparts, config=config, rules=rules, companies=companies, priors=engine_priors(),
         as_of=timezone.now().date(),

@@ -274,7 +274,6 @@ def test_an_excluded_competitor_never_sees_the_match(api, web, member, other_mem
         assert api(user).get(f"/api/v1/matches/{world.ab.pk}/").status_code == 200
 
 
-@pytest.mark.xfail(strict=False, reason="the lead wires matching/services.py to excluded_company_pairs")
 def test_the_engine_never_pairs_excluded_companies(member, company_a, company_b, company_y):
     from matching.models import Match
     from tests.matching.test_api import build_world

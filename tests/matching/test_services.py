@@ -1,6 +1,7 @@
 """The matching adapter against the database: specs, full runs with shards, one-stream runs."""
 
 import pytest
+from django.db.models import Q
 
 from matching.choices import MatchStatus, RunKind, RunStatus
 from matching.models import Match, MatchCandidate, MatchingRun
@@ -166,3 +167,22 @@ def test_export_matches_writes_one_line_per_match_with_the_documented_keys(whey_
     m = Match.objects.get(offer=offer, need=need)
     assert row["impact"]["quantity_yearly"] == pytest.approx(300.0) and row["impact"]["unit"] == "t"
     assert row["impact"]["co2e_t"] == pytest.approx(m.co2e_t) and row["rank"] == 1
+
+
+def test_competitor_exclusions_reach_full_runs_one_stream_runs_and_prospective_suggestions(whey_pair, member):
+    from companies.services import exclusion_add
+
+    offer, need = whey_pair
+    _full_run()
+    assert Match.objects.filter(offer=offer, need=need).exists()
+    # Company A excludes company B's whole NACE division: never matched, either way, in any kind of run.
+    exclusion_add(company=offer.company, actor=member, nace_code=need.company.nace.code[:2])
+    pair = Q(source_company=offer.company, target_company=need.company) | Q(
+        source_company=need.company, target_company=offer.company)
+    _full_run(shards=2)
+    assert not Match.objects.filter(pair).exists()
+    matching_run_for_stream(stream=need)
+    matching_run_for_stream(stream=offer)
+    assert not Match.objects.filter(pair).exists()
+    _full_run(shards=1)
+    assert not Match.objects.filter(pair).exists()
