@@ -22,7 +22,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from companies.models import Company, Region, Site
-from matching.models import Match, MatchingRun
+from matching.models import Match, MatchEvent, MatchingRun, MatchMessage, MatchNote, Notification
 from streams.models import ResourceCategory, Stream
 from tests.security.world import build_world
 
@@ -65,6 +65,14 @@ def store(world, payload: str) -> None:
     # Public listings, so the counterpart sees them too.
     Stream.objects.filter(company_id__in=companies).update(visibility="public", status="active")
     Match.objects.filter(source_company_id__in=companies).update(reasons=[payload])
+    # Facilitation texts: the match's timeline comment, a private note, a message and notifications.
+    match = tenant.match
+    MatchEvent.objects.create(match=match, actor_role="facilitator", action="review", from_status=match.status,
+                              to_status=match.status, comment=payload)
+    MatchNote.objects.create(match=match, text=payload)
+    MatchMessage.objects.create(match=match, author_role="facilitator", text=payload)
+    for user in (world.personas["facilitator_x"], world.personas["member_b"]):
+        Notification.objects.create(user=user, match=match, text=_fit(Notification, "text", payload))
     MatchingRun.objects.filter(pk=tenant.run.pk).update(message=_fit(MatchingRun, "message", payload),
                                                         error=payload)
     Region.objects.filter(pk=tenant.region.pk).update(name=_fit(Region, "name", payload))
@@ -91,6 +99,10 @@ def urls(world) -> list[str]:
         reverse("matching:run_detail", args=[t.run.pk]), reverse("matching:run_progress", args=[t.run.pk]),
         "/api/v1/companies/", "/api/v1/streams/", "/api/v1/sites/", "/api/v1/matches/",
         f"/api/v1/streams/{t.private_stream.pk}/", f"/api/v1/dashboards/{t.region.code}/",
+        reverse("matching:review_queue"), reverse("matching:pipeline"), reverse("matching:notification_list"),
+        reverse("matching:match_thread", args=[t.match.pk]), "/api/v1/notifications/",
+        f"/api/v1/matches/{t.match.pk}/events/", f"/api/v1/matches/{t.match.pk}/notes/",
+        f"/api/v1/matches/{t.match.pk}/messages/", reverse("companies:exclusion_list", args=[a.pk]),
     ]
     for fmt in ("csv", "xlsx", "geojson"):
         out.append(reverse("dashboards:export", args=[t.region.code, fmt]))
