@@ -86,11 +86,16 @@ def run_size(n: int, db_url: str) -> dict:
         for p in procs:
             p.stdin.write("go\n")
             p.stdin.flush()
-        rss = [json.loads(p.communicate()[0].strip().splitlines()[-1])["peak_rss_mb"] for p in procs]
-        assert all(p.returncode == 0 for p in procs)
+        # A worker reports the shard done and takes its next task; it does not exit. So the clock
+        # reads each shard's "done" line, and the processes' exit is waited for after the clock stops.
+        rss = [json.loads(p.stdout.readline())["peak_rss_mb"] for p in procs]
         run.refresh_from_db()
         run = matching_run_finalise(run=run)
-        return run, time.perf_counter() - t0, max(rss)
+        elapsed = time.perf_counter() - t0
+        for p in procs:
+            p.communicate()
+        assert all(p.returncode == 0 for p in procs)
+        return run, elapsed, max(rss)
 
     run, total, shard_rss = full_run()
     first = set(Match.objects.values_list("offer_id", "need_id", "source_company_id", "target_company_id", "score"))
@@ -175,7 +180,9 @@ def run_shard(run_id: int, shard: int, db_url: str) -> dict:
     print("ready", flush=True)
     sys.stdin.readline()
     matching_run_shard(run=MatchingRun.objects.get(pk=run_id), shard=shard)
-    return {"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    print(json.dumps({"peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}),
+          flush=True)
+    return {}
 
 
 def _write(results: list[dict], sizes: list[int]) -> None:
@@ -206,7 +213,7 @@ def main() -> None:
     args = parser.parse_args()
     db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
     if args.shard:
-        print(json.dumps(run_shard(*args.shard, db_url)))
+        run_shard(*args.shard, db_url)
         return
     if args.child:
         print(json.dumps(run_size(args.child, db_url)))

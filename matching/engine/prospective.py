@@ -119,6 +119,17 @@ def top_sectors(
     return [(si, -neg) for neg, _d, _c, si in scored[: config.prospective_max_sectors]]
 
 
+def prospective_divisions(stream: StreamSpec, priors, config: EngineConfig) -> frozenset[str]:
+    """The NACE divisions that can hold a prospective counterpart of `stream` (P(division) at least
+    ``min_prior``). Companies of other divisions never become one, so an adapter may leave them out
+    before building the company index; the result is the same."""
+    if priors is None or not config.prospective_companies:
+        return frozenset()
+    role, codes, other, lin, toks = prior_key(stream)
+    dist = priors.distribution(codes, other, lin, role, toks)
+    return frozenset(d for d, p in dist.items() if p >= config.min_prior and p > 0.0)
+
+
 def skip_companies(stream: StreamSpec, declared_partners, cindex: CompanyIndex) -> set[int]:
     """Company indices never suggested for this anchor: own, excluded either way, declared partners."""
     out = set()

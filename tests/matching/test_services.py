@@ -7,7 +7,7 @@ from matching.choices import MatchStatus, RunKind, RunStatus
 from matching.models import Match, MatchCandidate, MatchingRun
 from matching.services import load_specs, matching_run_for_stream, matching_run_full
 from streams.models import Stream
-from tests.factories import StreamFactory, leaf_category
+from tests.factories import CompanyFactory, SiteFactory, StreamFactory, leaf_category, nace, region
 
 pytestmark = pytest.mark.django_db
 
@@ -113,6 +113,9 @@ def test_the_one_stream_prefilter_loses_no_candidate_the_engine_would_find(compa
 
     whey = leaf_category(code="MAT.FOOD.WHEY")
     sites = [company_a.sites.first(), company_b.sites.first(), company_y.sites.first()]
+    for i, code in enumerate(("10.91", "01.46", "10.51", "35.21", "20.14", "46.33", "01.11", "10.89")):
+        SiteFactory(company=CompanyFactory(name=f"Nearby {code}", nace=nace(code)), latitude=55.6 + i * 0.02,
+                    longitude=13.1, region=region("SE22"))
     needs = [StreamFactory(site=s, direction="need", category=whey, quantity=q, max_transport_km=km)
              for s, q, km in ((sites[1], 40, None), (sites[2], 80, 2000), (sites[2], 10, None))]
     offer = StreamFactory(site=sites[0], direction="offer", category=whey, quantity=100)
@@ -126,6 +129,10 @@ def test_the_one_stream_prefilter_loses_no_candidate_the_engine_would_find(compa
     declared = {c.need_id for c in expected if not c.prospective}
     assert declared == set(Match.objects.filter(offer=offer, prospective=False).values_list("need_id", flat=True))
     assert needs[1].pk in declared  # 1,300 km away, reachable only through the need's own 2,000 km
+    prospects = {c.target_company_id for c in expected if c.prospective}
+    assert prospects  # companies like these take whey: the sector prefilter must keep them all
+    assert prospects == set(Match.objects.filter(offer=offer, prospective=True).values_list(
+        "target_company_id", flat=True))
 
 
 def test_a_rerun_updates_changed_suggestions_in_place_and_retires_those_no_longer_found(whey_pair, company_a):
