@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from functools import lru_cache
 from pathlib import Path
 
 from .compat import format_ewc, normalise_ewc
@@ -132,6 +133,7 @@ STOPWORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=1 << 16)  # descriptions repeat across streams and runs; the result is immutable
 def text_tokens(text: str) -> tuple[str, ...]:
     """Lower-case word tokens of a stream description for the text prior ('Black furnace slag' ->
     ('black', 'furnace', 'slag')); plural 's' is dropped, stop words and 1-2 letter words too (unless
