@@ -25,9 +25,13 @@ SQL_TEXT = re.compile(r"\b(SELECT|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM
 
 # (module, function) -> why the SQL there carries no user input.
 REVIEWED = {
-    ("matching/services.py", "_copy_rows"): "COPY into a table named from model metadata; rows stream as CSV data",
-    ("matching/services.py", "_finalise_sql"): "identifiers from model metadata and constants; values are %s",
-    ("matching/services.py", "matching_run_finalise"): "executes _finalise_sql() with bound parameters",
+    ("matching/finalise.py", "_insert_sql"): "identifiers from model metadata and constants; values are %s",
+    ("matching/finalise.py", "_postgresql"): "runs the statements built from metadata; every value bound",
+    ("matching/finalise.py", "_portable"): "runs _insert_sql() with bound parameters",
+    ("symbiosis/pgcopy.py", "copy_columns"): "COPY into quoted identifiers from model metadata; data is binary",
+    ("symbiosis/pgcopy.py", "_dtype"): "not SQL: an error message that names the COPY format",
+    ("companies/selectors.py", "excluded_company_pairs"): "table names from model metadata; ids are %s",
+    ("streams/importing.py", "records"): "not SQL: an error message ('copy just the import rows')",
     ("matching/dashboards/queries.py", "_run"): "executes the statements below with bound parameters",
     ("matching/dashboards/queries.py", "listings"): "ORM-compiled SQL and fixed measures; values bound",
     ("matching/dashboards/queries.py", "match_aggregate"): "ORM-compiled SQL; group/sum aliases come from code, "
