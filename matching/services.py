@@ -408,19 +408,29 @@ def _bbox(lat: float, lon: float, km: float, prefix: str = "") -> Q:
     })
 
 
-def _search_radius(spec: engine.StreamSpec, config: engine.EngineConfig) -> float:
-    """The largest pair radius the engine could apply to `spec` (engine rule: the smaller of the two
-    streams' own maximum distances when either gives one, else the offer's class radius)."""
+def _counterpart_area(spec: engine.StreamSpec, config: engine.EngineConfig) -> Q:
+    """Where a counterpart of `spec` can lie, as bounding boxes (the engine's pair-radius rule,
+    `scoring.pair_radius`: the smaller of the two streams' own maximum distances when either gives
+    one, else the offer's class radius). Counterparts with their own limit are searched out to the
+    longest such limit; the others out to the radius their offer's value class allows."""
+    p = "site__"
     if spec.max_km is not None:
-        return max(spec.max_km, 0.1)
+        return _bbox(spec.lat, spec.lon, max(spec.max_km, 0.1), p)
     other = Direction.NEED if spec.direction == Direction.OFFER else Direction.OFFER
     longest = matchable_streams().filter(direction=other, kind=spec.kind).aggregate(
-        m=Max("max_transport_km"))["m"] or 0.0
+        m=Max("max_transport_km"))["m"]
+    area = Q(pk__in=[])
+    if longest is not None:
+        area |= Q(max_transport_km__isnull=False) & _bbox(spec.lat, spec.lon, max(longest, 0.1), p)
     if spec.direction == Direction.OFFER:
-        class_radius = config.radius_for(spec.value_class)
-    else:  # the counterpart offer's class decides; any class is possible
-        class_radius = max(r for _, r in config.radius_km)
-    return max(class_radius, longest)
+        return area | (Q(max_transport_km__isnull=True) & _bbox(spec.lat, spec.lon, config.radius_for(spec.value_class), p))
+    by_radius: dict[float, set[str]] = {}
+    for _ancestors, value_class, _name in _category_info().values():
+        by_radius.setdefault(config.radius_for(value_class or "medium"), set()).add(value_class)
+    for radius, classes in sorted(by_radius.items()):
+        area |= Q(max_transport_km__isnull=True, category__value_class__in=sorted(classes)) & _bbox(
+            spec.lat, spec.lon, radius, p)
+    return area
 
 
 @transaction.atomic
@@ -441,9 +451,8 @@ def matching_run_for_stream(*, stream: Stream, run: MatchingRun | None = None) -
         return counts
     spec = spec_list[0]
     config, rules = engine_config(), engine_rules()
-    radius = _search_radius(spec, config)
     qs = matchable_streams().filter(
-        _counterpart_filter(spec, rules) & _bbox(spec.lat, spec.lon, radius, prefix="site__")
+        _counterpart_filter(spec, rules) & _counterpart_area(spec, config)
     ).exclude(company_id=stream.company_id)
     counterparts = load_specs(qs.distinct(), exclusions)
     # Only companies of sectors that could be prospective counterparts (same result, far fewer rows).
@@ -451,7 +460,8 @@ def matching_run_for_stream(*, stream: Stream, run: MatchingRun | None = None) -
     sectors = Q(pk__in=[])
     for division in sorted(divisions):
         sectors |= Q(company__nace__code__startswith=division)
-    companies = load_companies(_bbox(spec.lat, spec.lon, radius) & sectors, exclusions) if divisions else []
+    own_radius = spec.max_km if spec.max_km is not None else config.radius_for(spec.value_class)
+    companies = load_companies(_bbox(spec.lat, spec.lon, own_radius) & sectors, exclusions) if divisions else []
     candidates = engine.match_one(
         spec, counterparts, config=config, rules=rules, companies=companies, priors=engine_priors(),
         as_of=timezone.now().date(),

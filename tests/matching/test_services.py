@@ -133,6 +133,21 @@ def test_the_one_stream_prefilter_loses_no_candidate_the_engine_would_find(compa
     assert prospects  # companies like these take whey: the sector prefilter must keep them all
     assert prospects == set(Match.objects.filter(offer=offer, prospective=True).values_list(
         "target_company_id", flat=True))
+    # And from the need's side: an offer 1,300 km away that only its own 2,000 km limit reaches.
+    far_offer = StreamFactory(site=sites[2], direction="offer", category=whey, quantity=60, max_transport_km=2000)
+    need = needs[0]
+    expected = engine.match_one(
+        load_specs(Stream.objects.filter(pk=need.pk))[0],
+        [s for s in load_specs(matchable_streams()) if s.id != need.pk],
+        config=engine_config(), rules=engine_rules(), companies=load_companies(), priors=engine_priors(),
+        as_of=timezone.now().date(),
+    )
+    matching_run_for_stream(stream=need)
+    declared = {c.offer_id for c in expected if not c.prospective}
+    assert far_offer.pk in declared
+    assert declared == set(Match.objects.filter(need=need, prospective=False).values_list("offer_id", flat=True))
+    assert {c.source_company_id for c in expected if c.prospective} == set(
+        Match.objects.filter(need=need, prospective=True).values_list("source_company_id", flat=True))
 
 
 def test_a_rerun_updates_changed_suggestions_in_place_and_retires_those_no_longer_found(whey_pair, company_a):
