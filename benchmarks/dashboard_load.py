@@ -24,132 +24,36 @@ benchmarks/results/dashboard_load.json with machine and versions.
 from __future__ import annotations
 
 import argparse
-import http.cookiejar
-import json
 import os
-import platform
-import random
-import re
-import signal
-import socket
-import statistics
-import subprocess
 import sys
-import tempfile
-import threading
 import time
-import urllib.parse
-import urllib.request
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks._load import (  # noqa: E402
+    REGION,
+    ROOT,
+    Session,
+    closed_loop,
+    django_setup,
+    emit,
+    flush_redis,
+    gunicorn,
+    machine,
+    prepare_data,
+    summarise,
+    versions,
+)
+
 RESULTS = ROOT / "benchmarks" / "results" / "dashboard_load.json"
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/symbiosis_dashbench"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/7"
-REGION = "SE22"
 USER = "demo-authority"
 PASSWORD = "dashbench-local-only"  # noqa: S105 (a scratch database on 127.0.0.1)
 TARGET_P95_MS = 300.0
-
-
-def _env(db_url: str, redis_url: str) -> dict:
-    env = dict(os.environ)
-    env.update({
-        "DATABASE_URL": db_url, "REDIS_URL": redis_url, "CELERY_BROKER_URL": redis_url,
-        "CELERY_TASK_ALWAYS_EAGER": "true", "DEBUG": "false", "PYTHONPATH": str(ROOT),
-    })
-    return env
-
-
-def _manage(env: dict, *args: str) -> None:
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, env=env, cwd=ROOT)
-
-
-def _psql(db_url: str, sql: str, dbname: str | None = None) -> str:
-    url = db_url if dbname is None else db_url.rsplit("/", 1)[0] + "/" + dbname
-    out = subprocess.run(["psql", url, "-Atq", "-c", sql], check=True, capture_output=True, text=True)
-    return out.stdout.strip()
-
-
-# --- Data -----------------------------------------------------------------------------------------
-
-def prepare_data(db_url: str, redis_url: str, streams: int) -> dict:
-    name = db_url.rsplit("/", 1)[1]
-    if not _psql(db_url, f"SELECT 1 FROM pg_database WHERE datname = '{name}'", "postgres"):
-        _psql(db_url, f'CREATE DATABASE "{name}"', "postgres")
-    env = _env(db_url, redis_url)
-    timings = {}
-    t = time.monotonic()
-    _manage(env, "migrate", "-v0")
-    have = int(_psql(db_url, "SELECT count(*) FROM streams_stream WHERE external_ref LIKE 'demo-s-%'") or 0)
-    if have < streams:
-        t = time.monotonic()
-        _manage(env, "seed_demo", "--streams", str(streams), "-v0")
-        timings["seed_s"] = round(time.monotonic() - t, 1)
-    if int(_psql(db_url, "SELECT count(*) FROM matching_match") or 0) == 0:
-        t = time.monotonic()
-        _manage(env, "run_matching", "--shards", "2", "-v0")
-        timings["run_matching_s"] = round(time.monotonic() - t, 1)
-    code = (
-        "from benchmarks.dashboard_load import shape_funnel; shape_funnel()\n"
-        "from companies.demo import set_demo_passwords; "
-        f"set_demo_passwords({PASSWORD!r})\n"
-    )
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), "shell", "-c", code], check=True, env=env, cwd=ROOT)
-    # What autovacuum does on a live database: bulk-loaded tables need statistics for good plans.
-    _psql(db_url, "ANALYZE")
-    counts = {
-        "streams": int(_psql(db_url, "SELECT count(*) FROM streams_stream")),
-        "companies": int(_psql(db_url, "SELECT count(*) FROM companies_company")),
-        "matches": int(_psql(db_url, "SELECT count(*) FROM matching_match")),
-        "realised_exchanges": int(_psql(db_url, "SELECT count(*) FROM matching_realisedexchange")),
-        "streams_in_region": int(_psql(db_url, (
-            "SELECT count(*) FROM streams_stream s JOIN companies_site t ON t.id = s.site_id "
-            f"JOIN companies_region r ON r.id = t.region_id WHERE r.code = '{REGION}'"
-        ))),
-    }
-    return {"counts": counts, "timings": timings}
-
-
-def shape_funnel(seed: int = 5) -> None:
-    """Idempotently move about 12 % of the matches along the funnel and record realised exchanges for
-    most implemented ones; spread creation dates over 18 months (inside `manage.py shell`)."""
-    from django.db import transaction
-
-    from matching.models import Match, RealisedExchange
-
-    if RealisedExchange.objects.exists():
-        return
-    rng = random.Random(seed)
-    statuses = ("under_review", "approved", "introduced", "negotiating", "implemented", "rejected", "declined",
-                "withdrawn")
-    now = datetime.now(UTC)
-    with transaction.atomic():
-        ids = list(Match.objects.order_by("pk").values_list("pk", "exchangeable_yearly", "unit"))
-        moves: dict[str, list[int]] = defaultdict(list)
-        realised = []
-        for pk, qty, unit in ids:
-            if rng.random() < 0.12:
-                status = rng.choice(statuses)
-                moves[status].append(pk)
-                if status == "implemented" and rng.random() < 0.8:
-                    realised.append(RealisedExchange(
-                        match_id=pk, started_on=date.today() - timedelta(days=rng.randrange(0, 500)),
-                        quantity_yearly=max(1.0, (qty or 1.0) * 0.8), unit=unit or "t",
-                        co2e_t=rng.uniform(0, 300), diverted_t=rng.uniform(0, 900),
-                        eur_provider=rng.uniform(-2000, 40000), eur_receiver=rng.uniform(0, 30000),
-                        water_m3=rng.uniform(0, 5000) if unit == "m3" else 0.0,
-                        energy_mwh=rng.uniform(0, 2000) if unit == "MWh" else 0.0,
-                    ))
-        for status, pks in moves.items():
-            for i in range(0, len(pks), 5000):
-                Match.objects.filter(pk__in=pks[i:i + 5000]).update(status=status)
-        RealisedExchange.objects.bulk_create(realised, batch_size=2000)
-        for days in range(0, 540, 30):
-            Match.objects.filter(pk__in=[pk for pk, *_ in ids if pk % 18 == days // 30]).update(
-                created_at=now - timedelta(days=days))
 
 
 # --- Naive baseline -------------------------------------------------------------------------------
@@ -204,128 +108,22 @@ def naive_key_figures(region_code: str) -> dict:
             "funnel_all": funnel["all"][0]}
 
 
-# --- HTTP -----------------------------------------------------------------------------------------
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2).read()  # noqa: S310 (127.0.0.1 only)
-            return
-        except Exception:
-            time.sleep(0.3)
-    raise RuntimeError(f"server did not answer at {url}")
-
-
-class Session:
-    """A logged-in browser session (cookies) against 127.0.0.1."""
-
-    def __init__(self, base: str):
-        self.base = base
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-
-    def login(self, username: str, password: str) -> None:
-        page = self.opener.open(f"{self.base}/accounts/login/", timeout=30).read().decode()
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-        data = urllib.parse.urlencode({"username": username, "password": password,
-                                       "csrfmiddlewaretoken": token}).encode()
-        req = urllib.request.Request(f"{self.base}/accounts/login/", data=data,
-                                     headers={"Referer": f"{self.base}/accounts/login/"})
-        self.opener.open(req, timeout=30).read()
-        if not any(c.name == "sessionid" for c in self.jar):
-            raise RuntimeError("login failed")
-
-    def get(self, path: str) -> tuple[int, float, int]:
-        t = time.perf_counter()
-        try:
-            with self.opener.open(f"{self.base}{path}", timeout=30) as r:
-                body = r.read()
-                status = r.status
-        except urllib.error.HTTPError as exc:
-            body, status = b"", exc.code
-        return status, (time.perf_counter() - t) * 1000.0, len(body)
-
-
-def _pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    values = sorted(values)
-    k = (len(values) - 1) * p / 100.0
-    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
-    return round(values[lo] + (values[hi] - values[lo]) * (k - lo), 1)
-
+# --- Load -----------------------------------------------------------------------------------------
 
 def run_load(base: str, users: int, duration: float, paths: dict[str, str]) -> dict:
-    sessions = []
-    for _ in range(users):
-        s = Session(base)
-        s.login(USER, PASSWORD)
-        sessions.append(s)
-    results: dict[str, list[float]] = defaultdict(list)
-    errors: dict[str, int] = defaultdict(int)
-    lock = threading.Lock()
-    stop = time.monotonic() + duration
-
-    def worker(i: int, session: Session) -> None:
-        names = list(paths)
-        n = i
-        while time.monotonic() < stop:
-            name = names[n % len(names)]
-            n += 1
-            status, ms, size = session.get(paths[name])
-            with lock:
-                if status == 200 and size > 0:
-                    results[name].append(ms)
-                else:
-                    errors[name] += 1
-
-    threads = [threading.Thread(target=worker, args=(i, s)) for i, s in enumerate(sessions)]
-    started = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - started
-    out = {}
-    every = []
-    for name in paths:
-        values = results[name]
-        every += values
-        out[name] = {
-            "requests": len(values), "errors": errors[name], "rps": round(len(values) / elapsed, 1),
-            "p50_ms": _pct(values, 50), "p95_ms": _pct(values, 95), "p99_ms": _pct(values, 99),
-            "max_ms": round(max(values), 1) if values else None,
-            "mean_ms": round(statistics.fmean(values), 1) if values else None,
-        }
-    out["all"] = {
-        "requests": len(every), "errors": sum(errors.values()), "rps": round(len(every) / elapsed, 1),
-        "p50_ms": _pct(every, 50), "p95_ms": _pct(every, 95), "p99_ms": _pct(every, 99),
-    }
+    sessions = [Session(base).login(USER, PASSWORD) for _ in range(users)]
+    names = list(paths)
+    results, errors, _samples, elapsed = closed_loop(
+        sessions, duration, lambda i, n, rng: (names[(i + n) % len(names)], paths[names[(i + n) % len(names)]]))
+    out = {name: summarise(results[name], errors[name], elapsed) for name in paths}
+    every = [ms for name in paths for ms in results[name]]
+    total = summarise(every, sum(errors.values()), elapsed)
+    out["all"] = {k: total[k] for k in ("requests", "errors", "rps", "p50_ms", "p95_ms", "p99_ms")}
     out["elapsed_s"] = round(elapsed, 1)
     return out
 
 
 # --- Main -----------------------------------------------------------------------------------------
-
-def _versions(db_url: str) -> dict:
-    import django
-
-    gunicorn = subprocess.run([sys.executable, "-m", "gunicorn", "--version"], capture_output=True, text=True)
-    return {
-        "python": platform.python_version(), "django": django.get_version(),
-        "postgresql": _psql(db_url, "SHOW server_version"),
-        "gunicorn": (gunicorn.stdout or gunicorn.stderr).strip(),
-        "redis": subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.strip()
-        if subprocess.run(["which", "redis-server"], capture_output=True).returncode == 0 else "",
-    }
-
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -339,43 +137,19 @@ def main() -> int:
     db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
     redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS)
 
-    data = prepare_data(db_url, redis_url, args.streams)
-    env = _env(db_url, redis_url)
-    settings_dir = tempfile.mkdtemp(prefix="dashbench-")
-    Path(settings_dir, "dashbench_settings.py").write_text(
-        "from symbiosis.settings import *  # noqa\n"
-        "ALLOWED_HOSTS = ['127.0.0.1']\n"
-    )
-    env["PYTHONPATH"] = f"{settings_dir}{os.pathsep}{ROOT}"
-    env["DJANGO_SETTINGS_MODULE"] = "dashbench_settings"
-    subprocess.run(["redis-cli", "-u", redis_url, "FLUSHDB"], check=False, capture_output=True)
-
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "symbiosis.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--worker-class", "gthread", "--workers", str(args.workers), "--threads", str(args.threads),
-         "--log-level", "warning", "--timeout", "120"],
-        env=env, cwd=ROOT,
-    )
-    try:
-        _wait_for(f"{base}/accounts/login/")
+    data = prepare_data(db_url, redis_url, args.streams, PASSWORD)
+    with gunicorn(db_url, redis_url, workers=args.workers, threads=args.threads) as base:
         paths = {"page": f"/dashboards/{REGION}/", "api": f"/api/v1/dashboards/{REGION}/"}
-        probe = Session(base)
-        probe.login(USER, PASSWORD)
+        probe = Session(base).login(USER, PASSWORD)
         cold = {}
         for name, path in paths.items():
-            subprocess.run(["redis-cli", "-u", redis_url, "FLUSHDB"], check=False, capture_output=True)
+            flush_redis(redis_url)
             status, ms, size = probe.get(path)
             cold[name] = {"status": status, "ms": round(ms, 1), "bytes": size}
         for path in paths.values():  # warm the cache of every worker's view of it (one shared Redis)
             probe.get(path)
 
-        os.environ.update({"DATABASE_URL": db_url, "REDIS_URL": redis_url, "DJANGO_SETTINGS_MODULE": "symbiosis.settings"})
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
+        django_setup(db_url, redis_url)
         t = time.perf_counter()
         naive = naive_key_figures(REGION)
         naive_ms = (time.perf_counter() - t) * 1000.0
@@ -387,19 +161,13 @@ def main() -> int:
         aggregated_ms = (time.perf_counter() - t) * 1000.0
 
         load = run_load(base, args.users, args.duration, paths)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
     result = {
         "benchmark": "dashboard_load",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": "python benchmarks/dashboard_load.py " + " ".join(sys.argv[1:]),
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "processor": platform.processor()},
-        "versions": _versions(db_url),
+        "machine": machine(),
+        "versions": versions(db_url),
         "dataset": data,
         "config": {
             "region": REGION, "users": args.users, "duration_s": args.duration, "think_time_s": 0,
@@ -425,10 +193,7 @@ def main() -> int:
         "target": {"p95_ms": TARGET_P95_MS, "met": bool(load["all"]["p95_ms"] <= TARGET_P95_MS
                                                         and load["all"]["errors"] == 0)},
     }
-    print(json.dumps(result, indent=2))
-    if not args.no_write:
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    emit(result, RESULTS, write=not args.no_write)
     return 0
 
 

@@ -20,7 +20,7 @@ from companies.models import Region
 from companies.roles import roles_for
 from matching.choices import MatchStatus, RunKind, RunStatus
 from matching.forms import MatchFilterForm, ordering_terms
-from matching.models import Match, MatchingRun
+from matching.models import Match, MatchingRun, in_regions_q
 from matching.permissions import whole_match_q
 from streams.choices import StreamKind, Visibility
 
@@ -107,12 +107,8 @@ class MatchFilterSet(django_filters.FilterSet):
 
     @extend_schema_field(OpenApiTypes.STR)  # a region code, e.g. SE22
     def filter_region(self, qs, name, value):
-        sides = (
-            Q(offer__site__region=value) | Q(need__site__region=value)
-            | Q(offer__isnull=True, source_company__sites__region=value)
-            | Q(need__isnull=True, target_company__sites__region=value)
-        )
-        return qs.filter(pk__in=Match.objects.filter(sides).values("pk"))
+        # The offer's or need's site, or a company's site on the side without a stream.
+        return qs.filter(in_regions_q([value.pk], prospective_sources=True))
 
     def filter_company(self, qs, name, value: int):
         either = Q(source_company_id=value) | Q(target_company_id=value)

@@ -4,13 +4,54 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, Q
+from django.db.models import Exists, F, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from companies.roles import roles_for
 from matching.choices import MatchAction, MatchStatus, OptIn, RejectionReason, RunKind, RunStatus
+
+
+class AnyOf(models.Expression):
+    """`column = ANY(ARRAY(subquery))`, a condition for filter() and Q. PostgreSQL computes the
+    subquery once and can use the column's index (a BitmapOr across OR-ed conditions); `column IN
+    (subquery)` OR-ed with other conditions is tested against every row of the table instead."""
+
+    conditional = True
+    output_field = models.BooleanField()
+
+    def __init__(self, column: str, queryset):
+        super().__init__(output_field=models.BooleanField())
+        self.column, self.subquery = F(column), Subquery(queryset)
+
+    def get_source_expressions(self):
+        return [self.column, self.subquery]
+
+    def set_source_expressions(self, exprs):
+        self.column, self.subquery = exprs
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = compiler.compile(self.column)
+        rhs, rhs_params = compiler.compile(self.subquery)
+        return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
+
+
+def in_regions_q(region_ids, *, prospective_sources: bool = False) -> Q:
+    """Matches touching a site in one of `region_ids`: the offer's or the need's site, or, for a
+    prospective match (no need), a site of the target company; with `prospective_sources` also a
+    site of the source company of a match without an offer. Index-friendly (see AnyOf): no joins."""
+    from companies.models import Site
+    from streams.models import Stream
+
+    streams = Stream.objects.filter(site__region_id__in=region_ids).order_by().values("pk")
+    companies = Site.objects.filter(region_id__in=region_ids).order_by().values("company_id")
+    q = Q(AnyOf("offer_id", streams)) | Q(AnyOf("need_id", streams)) | Q(
+        Q(need__isnull=True) & AnyOf("target_company_id", companies)
+    )
+    if prospective_sources:
+        q |= Q(offer__isnull=True) & AnyOf("source_company_id", companies)
+    return q
 
 
 class MatchQuerySet(models.QuerySet):
@@ -30,17 +71,9 @@ class MatchQuerySet(models.QuerySet):
             from companies.models import CompetitorExclusion
 
             own &= ~Exists(CompetitorExclusion.objects.between("source_company", "target_company"))
-        region = Q(offer__site__region_id__in=roles.facilitator_region_ids) | Q(
-            need__site__region_id__in=roles.facilitator_region_ids
-        )
         if roles.facilitator_region_ids:
             # Prospective matches have no need; their target company's sites decide.
-            region |= Q(
-                need__isnull=True,
-                target_company__sites__region_id__in=roles.facilitator_region_ids,
-            )
-            ids = self.filter(own | region).values("pk")
-            return self.filter(pk__in=ids)
+            return self.filter(own | in_regions_q(roles.facilitator_region_ids))
         return self.filter(own)
 
     def explained(self) -> MatchQuerySet:

@@ -12,6 +12,7 @@ from django.db.models import Q
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from companies.roles import roles_for
+from matching.models import in_regions_q
 
 
 def match_region_ids(match) -> set[int]:
@@ -44,12 +45,8 @@ def whole_match_q(user) -> Q:
     ids = roles.facilitator_region_ids
     if not ids:
         return Q(pk__in=[])
-    return (
-        Q(offer__site__region_id__in=ids)
-        | Q(need__site__region_id__in=ids)
-        | Q(offer__isnull=True, source_company__sites__region_id__in=ids)
-        | Q(need__isnull=True, target_company__sites__region_id__in=ids)
-    )
+    # The offer's or need's site, or a company's site on the side without a stream (no joins).
+    return in_regions_q(ids, prospective_sources=True)
 
 
 def can_run_matching(user) -> bool:

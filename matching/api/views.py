@@ -22,7 +22,7 @@ from matching.facilitation.api import MatchDetailSerializer, MatchFacilitationMi
 from matching.filtersets import IdFilter, MatchFilterSet, MatchingRunFilterSet
 from matching.forms import DEFAULT_MATCH_ORDERING, MATCH_ORDERING_FIELDS, ordering_terms
 from matching.permissions import CanRunMatching
-from matching.selectors import match_queryset, run_list, stream_matches
+from matching.selectors import IdsFirst, match_queryset, run_list, stream_matches
 from matching.services import matching_run_create
 
 UNAUTHENTICATED = OpenApiResponse(description="Not signed in (no session or token).")
@@ -80,6 +80,9 @@ class MatchViewSet(MatchFacilitationMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return match_queryset(user=self.request.user)
 
+    def paginate_queryset(self, queryset):
+        return super().paginate_queryset(IdsFirst(queryset))
+
 
 class StreamMatchesMixin:
     """Adds `GET /streams/{id}/matches/` to the stream viewset (put it first among the bases)."""
@@ -103,7 +106,7 @@ class StreamMatchesMixin:
         filterset = stream_matches(user=request.user, stream=stream, filters=request.query_params)
         if not filterset.is_valid():
             raise ValidationError(filterset.errors)
-        page = self.paginate_queryset(filterset.qs)
+        page = self.paginate_queryset(IdsFirst(filterset.qs))
         data = MatchSerializer(page, many=True, context={"request": request}).data
         return self.get_paginated_response(data)
 

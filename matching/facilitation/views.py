@@ -48,7 +48,7 @@ from matching.facilitation.transitions import (
     match_transition,
 )
 from matching.presentation import present_match
-from matching.selectors import match_queryset
+from matching.selectors import IdsFirst, match_queryset
 from streams.views import wants_partial
 
 QUEUE_PAGE_SIZE = 50
@@ -100,7 +100,7 @@ class ReviewQueueView(LoginRequiredMixin, View):
             query = "&".join(f"status={s}" for s in sel.QUEUE_DEFAULT_STATUSES)
             return HttpResponseRedirect(f"{reverse('matching:review_queue')}?{query}")
         filterset = sel.review_queue(user=request.user, filters=request.GET)
-        page = Paginator(filterset.qs, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+        page = Paginator(IdsFirst(filterset.qs), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
         context = {
             "page_obj": page, "paginator": page.paginator,
             "rows": [present_match(m, user=request.user) for m in page.object_list],
