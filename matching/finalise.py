@@ -25,7 +25,7 @@ MATCH = Match._meta.db_table
 STAGE = MatchCandidate._meta.db_table
 KEY = ("offer_id", "need_id", "source_company_id", "target_company_id")
 NUMBERS = ("score", "distance_km", "exchangeable_yearly", "co2e_t", "eur_provider", "eur_receiver", "diverted_t")
-# A suggestion a party has answered (double opt-in) is kept as it is, like a match in work.
+# `MatchQuerySet.retirable()` in SQL: a suggestion a party has answered is kept, like a match in work.
 UNANSWERED = "m.provider_response = '' AND m.receiver_response = ''"
 _PARTS = (("compatibility", "compatibility"), ("distance", "distance_part"), ("volume_value", "volume_value_part"),
           ("availability", "availability_part"))
@@ -112,8 +112,7 @@ def _postgresql(cur, run_id: int) -> dict[str, int]:
 
 def _portable(cur, run_id: int) -> dict[str, int]:
     suggested = str(MatchStatus.SUGGESTED)
-    retired = Match.objects.filter(status=suggested, provider_response="", receiver_response="").delete()[1].get(
-        Match._meta.label, 0)
+    retired = Match.objects.retirable().delete()[1].get(Match._meta.label, 0)
     cur.execute(_insert_sql(STAGE, "json_object", "WHERE f.run_id = %s"),
                 [*_unit_params(), suggested, engine.ENGINE_VERSION, run_id, run_id])
     kept = Match.objects.filter(run_id=run_id).count()

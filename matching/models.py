@@ -85,6 +85,11 @@ class MatchQuerySet(models.QuerySet):
         qs._iterable_class = ExplainedModelIterable
         return qs
 
+    def retirable(self) -> MatchQuerySet:
+        """Suggestions a new matching result may replace: nobody works on them yet and neither party
+        has answered (double opt-in). `matching/finalise.py` states the same rule in SQL."""
+        return self.filter(status=MatchStatus.SUGGESTED, provider_response="", receiver_response="")
+
     def active(self) -> MatchQuerySet:
         return self.exclude(status__in=(MatchStatus.REJECTED, MatchStatus.DECLINED, MatchStatus.WITHDRAWN))
 

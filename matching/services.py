@@ -219,19 +219,10 @@ def stage_columns(run: MatchingRun, shard: int, cols: MatchColumns) -> int:
     return n
 
 
-def _retire(stream_ids: Iterable[int] | None) -> dict[str, int]:
-    """Drop stale suggestions; flag matches a facilitator already works on instead of touching them."""
-    qs = Match.objects.all()
-    if stream_ids is not None:
-        ids = list(stream_ids)
-        qs = qs.filter(Q(offer_id__in=ids) | Q(need_id__in=ids))
-    deleted, _ = _unanswered_suggestions(qs).delete()
+def _retire(stream_ids: list[int]) -> dict[str, int]:
+    """Drop the streams' stale suggestions (matches in work and answered ones stay; see `_flag_changed`)."""
+    deleted, _ = Match.objects.retirable().filter(Q(offer_id__in=stream_ids) | Q(need_id__in=stream_ids)).delete()
     return {"retired": deleted}
-
-
-def _unanswered_suggestions(qs):
-    # A suggestion a party has answered (double opt-in) is kept like a match a facilitator works on.
-    return qs.filter(status=MatchStatus.SUGGESTED, provider_response="", receiver_response="")
 
 
 def _flag_changed(stream_ids: list[int]) -> int:

@@ -92,6 +92,19 @@ class MatchDetailSerializer(MatchSerializer):
         return FlagSerializer(sel.regulatory_flags(view.match), many=True).data
 
 
+def _text_thread(request, match, rows, serializer_class, create, refused: str) -> Response:
+    """GET the rows (notes or messages) the user may read, or POST a new one; `rows` is None when the
+    user may not use this thread (403)."""
+    if rows is None:
+        raise PermissionDenied(refused)
+    if request.method == "GET":
+        return Response(serializer_class(rows, many=True).data)
+    data = serializer_class(data=request.data)
+    data.is_valid(raise_exception=True)
+    item = create(match=match, author=request.user, text=data.validated_data["text"])
+    return Response(serializer_class(item).data, status=status.HTTP_201_CREATED)
+
+
 def _refused(exc: TransitionError) -> Response:
     return Response({"detail": exc.message}, status=exc.status)
 
@@ -139,15 +152,8 @@ class MatchFacilitationMixin:
     def notes(self, request, pk=None, format=None):
         """Facilitators of the match's regions and staff only; companies get 403."""
         match = self.get_object()
-        notes = sel.match_notes(user=request.user, match=match)
-        if notes is None:
-            raise PermissionDenied("Notes are for facilitators of this match's region and staff.")
-        if request.method == "GET":
-            return Response(NoteSerializer(notes, many=True).data)
-        data = NoteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        note = match_note_create(match=match, author=request.user, text=data.validated_data["text"])
-        return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)
+        return _text_thread(request, match, sel.match_notes(user=request.user, match=match), NoteSerializer,
+                            match_note_create, "Notes are for facilitators of this match's region and staff.")
 
     @extend_schema(summary="Message thread", request=MessageSerializer,
                    responses={200: MessageSerializer(many=True), 201: MessageSerializer, **REFUSED})
@@ -156,15 +162,8 @@ class MatchFacilitationMixin:
         """Open once both companies are revealed to each other: both parties, the region's
         facilitators and staff; 403 before that."""
         match = self.get_object()
-        thread = sel.match_thread(user=request.user, match=match)
-        if thread is None:
-            raise PermissionDenied("Messages open once both companies have accepted the introduction.")
-        if request.method == "GET":
-            return Response(MessageSerializer(thread, many=True).data)
-        data = MessageSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        message = match_message_create(match=match, author=request.user, text=data.validated_data["text"])
-        return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+        return _text_thread(request, match, sel.match_thread(user=request.user, match=match), MessageSerializer,
+                            match_message_create, "Messages open once both companies have accepted the introduction.")
 
     @extend_schema(summary="Record the realised exchange", request=RealisedSerializer,
                    responses={201: RealisedSerializer, **REFUSED})
