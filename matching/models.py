@@ -98,14 +98,21 @@ class Match(models.Model):
     """A suggested exchange: an offer for a need, or an offer for a company whose sector typically
     uses it (prospective), with its score, the parts of the score, reasons and estimated impact."""
 
+    # The references below are enforced in PostgreSQL by statement-level triggers, not by per-row
+    # foreign-key triggers (db_constraint=False): a full run inserts a million rows, and five RI checks
+    # per row were most of its write time. Same guarantee: matching/migrations/0006_match_set_based_integrity.py.
     offer = models.ForeignKey(
-        "streams.Stream", on_delete=models.CASCADE, null=True, blank=True, related_name="matches_as_offer"
+        "streams.Stream", on_delete=models.CASCADE, null=True, blank=True, related_name="matches_as_offer",
+        db_constraint=False,
     )
     need = models.ForeignKey(
-        "streams.Stream", on_delete=models.CASCADE, null=True, blank=True, related_name="matches_as_need"
+        "streams.Stream", on_delete=models.CASCADE, null=True, blank=True, related_name="matches_as_need",
+        db_constraint=False,
     )
-    source_company = models.ForeignKey("companies.Company", on_delete=models.CASCADE, related_name="+")
-    target_company = models.ForeignKey("companies.Company", on_delete=models.CASCADE, related_name="+")
+    source_company = models.ForeignKey("companies.Company", on_delete=models.CASCADE, related_name="+",
+                                       db_constraint=False)
+    target_company = models.ForeignKey("companies.Company", on_delete=models.CASCADE, related_name="+",
+                                       db_constraint=False)
     prospective = models.BooleanField(_("prospective"), default=False)
     score = models.FloatField(_("score"))
     parts = models.JSONField(_("score parts"), default=dict)
@@ -134,7 +141,9 @@ class Match(models.Model):
     receiver_answered_at = models.DateTimeField(null=True, blank=True)
     revealed_at = models.DateTimeField(_("identities revealed at"), null=True, blank=True)
     engine_version = models.CharField(max_length=20)
-    run = models.ForeignKey("MatchingRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # Which run wrote the row (provenance; never looked up by run, so no index).
+    run = models.ForeignKey("MatchingRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                            db_constraint=False, db_index=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -216,7 +225,10 @@ class MatchCandidate(models.Model):
     -1 where the side is absent (prospective), so every row has the same binary layout; ``unit``
     indexes ``engine.columns.UNIT_CODES``."""
 
-    run = models.ForeignKey(MatchingRun, on_delete=models.CASCADE, related_name="+")
+    # Scratch rows: no foreign-key trigger per row (the (run, shard) index serves every lookup); the
+    # reaper removes the rows of finished runs.
+    run = models.ForeignKey(MatchingRun, on_delete=models.CASCADE, related_name="+", db_constraint=False,
+                            db_index=False)
     shard = models.IntegerField()
     offer_id = models.BigIntegerField()
     need_id = models.BigIntegerField()
