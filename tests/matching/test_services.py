@@ -170,6 +170,80 @@ def test_a_rerun_updates_changed_suggestions_in_place_and_retires_those_no_longe
     assert first.counts["matches"] - second.counts["matches"] == 1
 
 
+def _match_indexes():
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'matching_match' ORDER BY 1")
+        return cur.fetchall()
+
+
+def test_a_first_run_into_an_empty_table_rebuilds_the_secondary_indexes_and_leaves_them_as_they_were(whey_pair):
+    before = _match_indexes()
+    first = _full_run()
+    secondary = [name for name, definition in before if "UNIQUE" not in definition and not name.endswith("_pkey")]
+    assert first.counts["indexes_rebuilt"] == len(secondary) >= 4
+    assert _match_indexes() == before
+    rows = set(Match.objects.values_list("offer_id", "need_id", "source_company_id", "target_company_id", "score"))
+    # With the table full, the next run writes through the indexes, and finds the same result.
+    second = _full_run(shards=3)
+    assert second.counts["indexes_rebuilt"] == 0
+    assert set(Match.objects.values_list("offer_id", "need_id", "source_company_id", "target_company_id",
+                                         "score")) == rows
+    # The rebuilt indexes serve queries (the planner sees them).
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute("EXPLAIN SELECT id FROM matching_match WHERE need_id = %s", [whey_pair[1].pk])
+        assert "matching_match_need_id" in " ".join(r[0] for r in cur.fetchall())
+
+
+def test_the_bulk_path_after_retiring_suggestions_gives_the_same_result_as_the_diff_path(whey_pair, monkeypatch):
+    from matching import finalise
+
+    offer, need = whey_pair
+    other = StreamFactory(site=need.site, direction="need", category=need.category, title="More whey", quantity=50,
+                          unit="t")
+    _full_run()
+    Stream.objects.filter(pk=other.pk).update(status="closed")  # its suggestion is retired next
+    expected_run = _full_run()
+    expected = set(Match.objects.values_list("offer_id", "need_id", "source_company_id", "target_company_id",
+                                             "score"))
+    Stream.objects.filter(pk=other.pk).update(status="active")
+    _full_run()
+    Stream.objects.filter(pk=other.pk).update(status="closed")
+    monkeypatch.setattr(finalise, "BULK_BELOW", 1000.0)  # take the bulk path although the table is full
+    bulk_run = _full_run()
+    assert bulk_run.counts["indexes_rebuilt"] >= 4 and bulk_run.counts["retired"] >= 1
+    assert set(Match.objects.values_list("offer_id", "need_id", "source_company_id", "target_company_id",
+                                         "score")) == expected
+    assert bulk_run.counts["matches"] == expected_run.counts["matches"]
+    from django.db import connection
+
+    with connection.cursor() as cur:  # the reference check is back on
+        cur.execute("SELECT tgenabled FROM pg_trigger WHERE tgname = 'matching_match_refs_insert'")
+        assert cur.fetchone()[0] == "O"
+
+
+def test_a_stream_deleted_between_the_shards_and_finalise_is_left_out_not_a_failed_run(whey_pair):
+    from matching.services import matching_run_finalise, matching_run_shard
+
+    offer, need = whey_pair
+    other = StreamFactory(site=need.site, direction="need", category=need.category, title="Gone", quantity=50,
+                          unit="t")
+    run = MatchingRun.objects.create(kind=RunKind.FULL, shards_total=2, status=RunStatus.RUNNING)
+    for shard in range(2):
+        matching_run_shard(run=run, shard=shard)
+    assert MatchCandidate.objects.filter(need_id=other.pk).exists()
+    other.delete()
+    run.refresh_from_db()
+    run = matching_run_finalise(run=run)
+    assert run.status == RunStatus.DONE and run.counts["dropped_deleted_references"] >= 1
+    assert not Match.objects.filter(need_id=other.pk).exists()
+    assert Match.objects.filter(offer=offer, need=need).exists()
+
+
 def test_export_matches_writes_one_line_per_match_with_the_documented_keys(whey_pair):
     import io
     import json
