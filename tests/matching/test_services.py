@@ -213,11 +213,15 @@ def test_the_bulk_path_after_retiring_suggestions_gives_the_same_result_as_the_d
     Stream.objects.filter(pk=other.pk).update(status="active")
     _full_run()
     Stream.objects.filter(pk=other.pk).update(status="closed")
+    in_work = Match.objects.get(offer=offer, need=need)
+    Match.objects.filter(pk=in_work.pk).update(status=MatchStatus.UNDER_REVIEW)  # kept, never duplicated
     monkeypatch.setattr(finalise, "BULK_BELOW", 1000.0)  # take the bulk path although the table is full
     bulk_run = _full_run()
     assert bulk_run.counts["indexes_rebuilt"] >= 4 and bulk_run.counts["retired"] >= 1
     assert set(Match.objects.values_list("offer_id", "need_id", "source_company_id", "target_company_id",
                                          "score")) == expected
+    assert list(Match.objects.filter(offer=offer, need=need).values_list("pk", "status")) == [
+        (in_work.pk, MatchStatus.UNDER_REVIEW)]
     assert bulk_run.counts["matches"] == expected_run.counts["matches"]
     from django.db import connection
 
