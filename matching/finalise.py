@@ -200,6 +200,9 @@ def _postgresql(cur, run_id: int) -> dict[str, int]:
         cur.execute(definition)
     if rebuild:
         cur.execute(f"ALTER TABLE {MATCH} ENABLE TRIGGER matching_match_refs_insert")
+        # Fresh statistics for the planner: with the stale ones of an empty table, the next run's
+        # joins against a million rows would be planned as nested loops.
+        cur.execute(f"ANALYZE {MATCH}")
     cur.execute("SELECT count(*), count(*) FILTER (WHERE prospective) FROM matching_final")
     kept, prospective = cur.fetchone()
     return {"matches": kept, "prospective": prospective, "retired": retired, "updated": updated,
