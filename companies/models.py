@@ -89,17 +89,20 @@ class CompanyQuerySet(models.QuerySet):
         if roles.is_staff:
             return self.all()
         from streams.choices import StreamStatus, Visibility
+        from streams.models import Stream
 
-        public = Q(
-            streams__status=StreamStatus.ACTIVE,
-            streams__visibility=Visibility.PUBLIC,
-        )
+        # Subqueries, not joins: joining sites and streams multiplies every company by its listings
+        # and then needs a DISTINCT (or `pk IN (...)` over the join) to undo it.
+        listing = Stream.objects.filter(status=StreamStatus.ACTIVE, visibility=Visibility.PUBLIC)
+        public = Q(pk__in=listing.order_by().values("company_id"))
         if roles.company_ids:
             # A company that excludes one of the viewer's companies is not shown through its listings.
             public &= ~Q(pk__in=CompetitorExclusion.objects.hiding_from(roles.company_ids))
-        cond = Q(pk__in=roles.company_ids) | Q(sites__region_id__in=roles.facilitator_region_ids)
-        ids = self.filter(cond | public).values("pk")
-        return self.filter(pk__in=ids)
+        cond = Q(pk__in=roles.company_ids)
+        if roles.facilitator_region_ids:
+            sites = Site.objects.filter(region_id__in=roles.facilitator_region_ids).order_by()
+            cond |= Q(pk__in=sites.values("company_id"))
+        return self.filter(cond | public)
 
 
 class Company(models.Model):

@@ -107,8 +107,9 @@ class MatchFilterSet(django_filters.FilterSet):
 
     @extend_schema_field(OpenApiTypes.STR)  # a region code, e.g. SE22
     def filter_region(self, qs, name, value):
-        # The offer's or need's site, or a company's site on the side without a stream.
-        return qs.filter(in_regions_q([value.pk], prospective_sources=True))
+        # The offer's or need's site, or a company's site on the side without a stream. Hashed: it
+        # narrows what `visible_to` found (for a facilitator, by the same kind of region condition).
+        return qs.filter(in_regions_q([value.pk], prospective_sources=True, hashed=True))
 
     def filter_company(self, qs, name, value: int):
         either = Q(source_company_id=value) | Q(target_company_id=value)

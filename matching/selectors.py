@@ -21,6 +21,7 @@ from matching.models import Match, MatchingRun
 from matching.permissions import can_run_matching
 from streams.choices import StreamStatus
 from streams.models import Stream
+from symbiosis.pagination import IdsFirst as BaseIdsFirst
 
 _STREAM_RELATED = ("site", "site__region", "category")
 MATCH_RELATED = (
@@ -34,30 +35,12 @@ TOP_PER_STREAM = 5
 ONE_STREAM_LIMIT = 100
 
 
-class IdsFirst:
-    """An ordered queryset from `match_queryset` for a paginator: a page's slice first selects the
-    ids of its rows (a narrow query on the filtered, ordered match table), then loads just those
-    rows by primary key with all that `match_queryset` joins and prefetches. In one query PostgreSQL
-    may join every filtered row to both streams, sites, regions, categories and companies before it
-    sorts and cuts the page."""
+class IdsFirst(BaseIdsFirst):
+    """`symbiosis.pagination.IdsFirst` for a queryset from `match_queryset`: a page's rows are loaded
+    by primary key with everything their presentation needs."""
 
     def __init__(self, qs: QuerySet[Match]):
-        self.qs = qs
-        self.ordered = qs.ordered
-
-    def count(self) -> int:
-        return self.qs.count()
-
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, key):
-        if not isinstance(key, slice):
-            return self.qs[key]
-        ids = list(self.qs.values_list("pk", flat=True)[key])
-        # Visible by construction: the ids come from the scoped, filtered queryset.
-        rows = {m.pk: m for m in match_queryset_unscoped(Match.objects.filter(pk__in=ids))}
-        return [rows[pk] for pk in ids if pk in rows]
+        super().__init__(qs, load=lambda ids: match_queryset_unscoped(Match.objects.filter(pk__in=ids)))
 
 
 def _sites():

@@ -5,10 +5,11 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from companies.choices import Country
-from companies.models import Region
+from companies.models import Region, Site
 from companies.reference import normalise_nace_input
 from streams.choices import Direction, StreamKind, StreamStatus, Visibility
 from streams.models import EwcCode, ResourceCategory, Stream
+from symbiosis.expressions import AnyOf
 
 
 class StreamFilterSet(django_filters.FilterSet):
@@ -18,7 +19,8 @@ class StreamFilterSet(django_filters.FilterSet):
     category = django_filters.CharFilter(method="filter_category", label=_("Category code"))
     ewc = django_filters.CharFilter(method="filter_ewc", label=_("EWC code"))
     region = django_filters.ModelChoiceFilter(
-        field_name="site__region", to_field_name="code", queryset=Region.objects.all(), label=_("Region")
+        field_name="site__region", to_field_name="code", queryset=Region.objects.all(), label=_("Region"),
+        method="filter_region",
     )
     country = django_filters.ChoiceFilter(field_name="company__country", choices=Country.choices, label=_("Country"))
     nace = django_filters.CharFilter(method="filter_nace", label=_("Sector (NACE)"))
@@ -35,14 +37,23 @@ class StreamFilterSet(django_filters.FilterSet):
             "status", "visibility", "hazardous", "external_ref",
         )
 
+    # Region and category are subqueries on the stream's own columns (`AnyOf`), not joins: the planner
+    # can then start from the region's sites or the matching categories through the streams' indexes
+    # and, for `q`, combine the title and description trigram indexes with the category one.
+
     def search(self, qs, name, value):
+        categories = ResourceCategory.objects.filter(name__icontains=value).order_by().values("pk")
         return qs.filter(
-            Q(title__icontains=value) | Q(description__icontains=value) | Q(category__name__icontains=value)
+            Q(title__icontains=value) | Q(description__icontains=value) | Q(AnyOf("category_id", categories))
         )
+
+    def filter_region(self, qs, name, value):
+        return qs.filter(AnyOf("site_id", Site.objects.filter(region=value).order_by().values("pk")))
 
     def filter_category(self, qs, name, value):
         # A group code selects all its descendants: MAT.WOOD finds MAT.WOOD.SAWDUST too.
-        return qs.filter(Q(category__code=value) | Q(category__code__startswith=f"{value}."))
+        codes = Q(code=value) | Q(code__startswith=f"{value}.")
+        return qs.filter(AnyOf("category_id", ResourceCategory.objects.filter(codes).order_by().values("pk")))
 
     def filter_ewc(self, qs, name, value):
         code = value.replace(" ", "").replace("*", "")

@@ -132,9 +132,10 @@ class StreamQuerySet(models.QuerySet):
             from companies.models import CompetitorExclusion
 
             listed &= ~Q(company_id__in=CompetitorExclusion.objects.hiding_from(roles.company_ids))
-        return self.filter(
-            Q(company_id__in=roles.company_ids) | Q(site__region_id__in=roles.facilitator_region_ids) | listed
-        )
+        visible = Q(company_id__in=roles.company_ids) | listed
+        if roles.facilitator_region_ids:  # (joins the site only when there is a region to test)
+            visible |= Q(site__region_id__in=roles.facilitator_region_ids)
+        return self.filter(visible)
 
     def editable_by(self, user) -> StreamQuerySet:
         roles = roles_for(user)
@@ -149,7 +150,8 @@ class Stream(models.Model):
     """A side stream a company offers or needs at one site, e.g. 300 t/year of sawdust."""
 
     company = models.ForeignKey("companies.Company", on_delete=models.CASCADE, related_name="streams")
-    site = models.ForeignKey("companies.Site", on_delete=models.PROTECT, related_name="streams")
+    # Indexed by `stream_site_idx` (site, id): a region's stream ids come from the index alone.
+    site = models.ForeignKey("companies.Site", on_delete=models.PROTECT, related_name="streams", db_index=False)
     external_ref = models.CharField(
         _("external reference"), max_length=64, null=True, blank=True, help_text=_("stream_ref of an import sheet")
     )
@@ -235,6 +237,14 @@ class Stream(models.Model):
         indexes = [
             models.Index(fields=("status", "visibility"), name="stream_status_vis_idx"),
             models.Index(fields=("kind", "direction", "status"), name="stream_kind_dir_status_idx"),
+            models.Index(fields=("site", "id"), name="stream_site_idx"),
+            # The companies that publish a listing (`Company.objects.visible_to`), from the index alone.
+            models.Index(
+                fields=("company",), condition=Q(status=StreamStatus.ACTIVE, visibility=Visibility.PUBLIC),
+                name="stream_public_company_idx",
+            ),
+            # PostgreSQL also has trigram indexes for `q` (streams/migrations/0005), outside the model
+            # state so that SQLite never sees them.
         ]
         constraints = [
             models.UniqueConstraint(

@@ -31,6 +31,7 @@ from streams.presentation import present
 from streams.selectors import my_stream_list, stream_list, stream_queryset
 from streams.services import ALLOWED_STATUS_MOVES, stream_create, stream_set_status, stream_update
 from streams.units import BASE_UNIT
+from symbiosis.pagination import IdsFirst
 
 PAGE_SIZE = 25
 HISTORY_LIMIT = 20
@@ -99,6 +100,9 @@ class FilteredListView(LoginRequiredMixin, ListView):
 
     def get_template_names(self):
         return [self.partial_template_name] if wants_partial(self.request) else [self.template_name]
+
+    def get_paginator(self, queryset, per_page, **kwargs):
+        return super().get_paginator(IdsFirst(queryset), per_page, **kwargs)
 
     def get_context_data(self, **kwargs):
         form = label_empty_choices(freeze_choices(self.filterset.form), _("Any"))

@@ -27,6 +27,7 @@ from companies.services import (
     site_create,
     site_update,
 )
+from symbiosis.pagination import IdsFirst
 
 
 class ReferenceViewSet(viewsets.ReadOnlyModelViewSet):
@@ -77,6 +78,9 @@ class CompanyViewSet(WriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixi
 
     def get_queryset(self):
         return Company.objects.visible_to(self.request.user).select_related("nace")
+
+    def paginate_queryset(self, queryset):
+        return super().paginate_queryset(IdsFirst(queryset))
 
     @extend_schema(request=CompanyWriteSerializer, responses={201: CompanySerializer})
     def create(self, request, *args, **kwargs):

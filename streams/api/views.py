@@ -1,3 +1,4 @@
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -22,6 +23,7 @@ from streams.models import EwcCode, ResourceCategory
 from streams.permissions import can_edit_stream
 from streams.selectors import stream_queryset
 from streams.services import stream_create, stream_set_status, stream_update
+from symbiosis.pagination import IdsFirst
 
 
 class EwcCodeViewSet(ReferenceViewSet):
@@ -77,6 +79,10 @@ class StreamViewSet(StreamMatchesMixin, WriteMixin, mixins.CreateModelMixin, mix
 
     def get_queryset(self):
         return stream_queryset(user=self.request.user)
+
+    def paginate_queryset(self, queryset):
+        # The matches action pages its own IdsFirst; the list pages streams ids first.
+        return super().paginate_queryset(IdsFirst(queryset) if isinstance(queryset, QuerySet) else queryset)
 
     def get_serializer_context(self):
         ctx = super().get_serializer_context()
