@@ -5,10 +5,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    # Numbered 0007: 0006 is taken by another branch (Match's foreign keys); on merge this depends
-    # on that 0006 instead.
     dependencies = [
-        ('matching', '0005_explained_on_read'),
+        ('matching', '0006_match_set_based_integrity'),
     ]
 
     operations = [
