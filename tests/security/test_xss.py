@@ -125,7 +125,9 @@ def problems_in(response, payload: str, where: str) -> list[str]:
         if payload in text:
             at = text.index(payload)
             found.append(f"{where}: the payload comes back unescaped: ...{text[max(0, at - 80):at + 40]!r}")
-        if "1338" in text and "{{ 1337|add:1 }}" in payload:
+        # Rendered as a template, payload 21 reverses its word: a string no page shows otherwise (a number
+        # such as 1337+1 can be an object id on the page).
+        if "tpljin" in text and "nijlpt" in payload:
             found.append(f"{where}: the payload was rendered as a template")
         if re.search(r"""(href|src|action)\s*=\s*["']?\s*javascript:""", text, re.I):
             found.append(f"{where}: a javascript: URL in an attribute")
