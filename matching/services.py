@@ -425,15 +425,19 @@ def _counterpart_area(spec: engine.StreamSpec, config: engine.EngineConfig) -> Q
 
 
 @transaction.atomic
-def matching_run_for_stream(*, stream: Stream, run: MatchingRun | None = None) -> dict[str, int]:
+def matching_run_for_stream(*, stream: Stream, run: MatchingRun | None = None,
+                            timings: dict[str, float] | None = None) -> dict[str, int]:
     """Match one new or changed stream now: retire its stale suggestions (flagging matches in work),
-    rank it against its plausible counterparts, and write its top candidates."""
+    rank it against its plausible counterparts, and write its top candidates. `timings`, when given,
+    receives the seconds spent per phase (retire, load, index, match, write)."""
+    clock = _PhaseClock(timings)
     stream_ids = [stream.pk]
     # Serialise concurrent runs for the same stream so they cannot interleave retire and insert.
     Stream.objects.select_for_update().filter(pk=stream.pk).first()
     result = _retire(stream_ids)
     flagged = _flag_changed(stream_ids)
     counts = {"retired": result["retired"], "flagged": flagged, "matches": 0}
+    clock.lap("retire")
     if stream.status != StreamStatus.ACTIVE:
         return counts
     exclusions = company_exclusions([stream.company_id])
@@ -453,19 +457,38 @@ def matching_run_for_stream(*, stream: Stream, run: MatchingRun | None = None) -
         sectors |= Q(company__nace__code__startswith=division)
     own_radius = spec.max_km if spec.max_km is not None else config.radius_for(spec.value_class)
     companies = load_companies(_bbox(spec.lat, spec.lon, own_radius) & sectors, exclusions) if divisions else []
-    candidates = engine.match_one(
-        spec, counterparts, config=config, rules=rules, companies=companies, priors=engine_priors(),
-        as_of=timezone.now().date(),
-    )
+    clock.lap("load")
+    as_of = timezone.now().date()
+    index = engine.CandidateIndex([s for s in counterparts if s.id != spec.id], config=config, rules=rules,
+                                  companies=companies, priors=engine_priors(), as_of=as_of)
+    clock.lap("index")
+    candidates = engine.match_one(spec, index, as_of=as_of)
+    clock.lap("match")
     objs = [
         Match(**dict(zip(MATCH_COLUMNS, _row(c), strict=True)), status=MatchStatus.SUGGESTED,
               engine_version=engine.ENGINE_VERSION, run=run)
         for c in candidates
     ]
     Match.objects.bulk_create(objs, ignore_conflicts=True)
+    clock.lap("write")
     counts["matches"] = len(objs)
     counts["counterparts"] = len(counterparts)
     return counts
+
+
+class _PhaseClock:
+    """Adds the seconds since the previous lap to `timings[phase]` (does nothing without a dict)."""
+
+    def __init__(self, timings: dict[str, float] | None):
+        self.timings = timings
+        self.t = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        if self.timings is None:
+            return
+        now = time.perf_counter()
+        self.timings[phase] = round(self.timings.get(phase, 0.0) + now - self.t, 5)
+        self.t = now
 
 
 class _Superseded(Exception):
@@ -478,13 +501,14 @@ def matching_run_stream_job(*, run: MatchingRun) -> MatchingRun:
     Fenced by the attempt number: if the reaper re-queued this run and another attempt claimed it
     (matching/reaper.py), this attempt neither closes the run nor keeps its writes."""
     t0 = time.perf_counter()
+    phases: dict[str, float] = {}
     try:
         with transaction.atomic():
             stream = Stream.objects.filter(pk=run.stream_id).first()
-            counts = matching_run_for_stream(stream=stream, run=run) if stream else {"missing": 1}
+            counts = matching_run_for_stream(stream=stream, run=run, timings=phases) if stream else {"missing": 1}
             closed = MatchingRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempts=run.attempts).update(
                 status=RunStatus.DONE, progress=1.0, counts=counts, finished_at=timezone.now(),
-                heartbeat_at=timezone.now(), timings={"total": round(time.perf_counter() - t0, 4)},
+                heartbeat_at=timezone.now(), timings={**phases, "total": round(time.perf_counter() - t0, 4)},
                 message=f"{counts.get('matches', 0)} matches",
             )
             if not closed:
