@@ -20,15 +20,15 @@ from typing import NamedTuple
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Q, Value
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Value
 from django.db.models.functions import Cos, Greatest, Least, Radians
 from django.utils import timezone
 
-from companies.models import Site
+from companies.models import NaceCode, Site
 from matching import engine
 from matching.choices import MatchStatus, RunKind, RunStatus
 from matching.engine.columns import MatchColumns
-from matching.engine.prospective import prospective_divisions
+from matching.engine.prospective import nace_sector, prospective_divisions, prospective_sectors
 from matching.finalise import apply_staged
 from matching.models import Match, MatchCandidate, MatchingRun
 from streams.choices import Direction, StreamStatus
@@ -178,9 +178,14 @@ def load_companies(site_filter: Q | None = None,
         if company_id in seen:
             continue
         seen.add(company_id)
-        out.append(engine.CompanySpec(id=company_id, nace_division=nace[:2], nace_class=nace.replace(".", ""),
-                                      lat=lat, lon=lon, excluded_company_ids=exclusions.get(company_id, frozenset())))
+        out.append(_company_spec(company_id, lat, lon, nace, exclusions))
     return out
+
+
+def _company_spec(company_id: int, lat: float, lon: float, nace: str,
+                  exclusions: dict[int, frozenset[int]]) -> engine.CompanySpec:
+    return engine.CompanySpec(id=company_id, nace_division=nace[:2], nace_class=nace.replace(".", ""), lat=lat,
+                              lon=lon, excluded_company_ids=exclusions.get(company_id, frozenset()))
 
 
 def matchable_streams():
@@ -476,6 +481,47 @@ def _load_counterparts(spec: engine.StreamSpec, *, config: engine.EngineConfig,
     return sorted(specs, key=lambda s: s.id)
 
 
+def _company_nace_codes() -> dict[int, str]:
+    """The NACE codes (id -> code) that some company with a site has: the sectors of a full run's
+    company index. Cached per process like the taxonomy: a new site (so a new company's too) is seen
+    at once, the key being the highest site id; a changed NACE code or a deleted company within
+    CATEGORY_CACHE_SECONDS. Computing it hashes every company and site, which one stream should not pay for."""
+    last_site = Site.objects.aggregate(n=Max("pk"))["n"]
+    return _company_nace_codes_cached((int(time.monotonic() // CATEGORY_CACHE_SECONDS), last_site))
+
+
+@lru_cache(maxsize=1)
+def _company_nace_codes_cached(_key: tuple) -> dict[int, str]:
+    with_site = Exists(Site.objects.filter(company__nace_id=OuterRef("pk")))
+    return dict(NaceCode.objects.filter(with_site).order_by().values_list("pk", "code"))
+
+
+def _prospective_companies(spec: engine.StreamSpec, *, config: engine.EngineConfig, priors,
+                           exclusions: dict[int, frozenset[int]]) -> list[engine.CompanySpec]:
+    """The companies a full run could make prospective counterparts of `spec`, in two small queries.
+
+    A full run's company index holds every company with a site; `spec` takes its prospective companies
+    from the strongest sectors present there (`prospective_sectors`). So: the NACE codes of a division
+    the priors allow (`prospective_divisions`) that some company with a site has, the sectors among
+    them the engine would pick, and then only the companies of those sectors whose representative site
+    (the first, as a full run takes it) lies inside `spec`'s own radius."""
+    divisions = prospective_divisions(spec, priors, config)
+    if not divisions:
+        return []
+    code_of = {pk: code for pk, code in _company_nace_codes().items() if code[:2] in divisions}
+    sector = {pk: nace_sector(code[:2], code.replace(".", "")) for pk, code in code_of.items()}
+    keep = prospective_sectors(spec, sector.values(), priors, config)
+    nace_ids = sorted(pk for pk, s in sector.items() if s in keep)
+    if not nace_ids:
+        return []
+    radius = spec.max_km if spec.max_km is not None else config.radius_for(spec.value_class)
+    first_site = ~Exists(Site.objects.filter(company_id=OuterRef("company_id"), pk__lt=OuterRef("pk")))
+    rows = Site.objects.filter(company__nace_id__in=nace_ids).filter(
+        _bbox(spec.lat, spec.lon, radius), first_site).order_by("company_id")
+    return [_company_spec(cid, lat, lon, code_of[nace_id], exclusions)
+            for cid, lat, lon, nace_id in rows.values_list("company_id", "latitude", "longitude", "company__nace_id")]
+
+
 @transaction.atomic
 def matching_run_for_stream(*, stream: Stream, run: MatchingRun | None = None,
                             timings: dict[str, float] | None = None) -> dict[str, int]:
@@ -499,13 +545,7 @@ def matching_run_for_stream(*, stream: Stream, run: MatchingRun | None = None,
     spec = spec_list[0]
     config, rules, priors = engine_config(), engine_rules(), engine_priors()
     counterparts = _load_counterparts(spec, config=config, rules=rules, taxonomy=taxonomy, exclusions=exclusions)
-    # Only companies of sectors that could be prospective counterparts (same result, far fewer rows).
-    divisions = prospective_divisions(spec, priors, config)
-    sectors = Q(pk__in=[])
-    for division in sorted(divisions):
-        sectors |= Q(company__nace__code__startswith=division)
-    own_radius = spec.max_km if spec.max_km is not None else config.radius_for(spec.value_class)
-    companies = load_companies(_bbox(spec.lat, spec.lon, own_radius) & sectors, exclusions) if divisions else []
+    companies = _prospective_companies(spec, config=config, priors=priors, exclusions=exclusions)
     clock.lap("load")
     as_of = timezone.now().date()
     index = engine.CandidateIndex(counterparts, config=config, rules=rules, companies=companies, priors=priors,
