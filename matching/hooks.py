@@ -19,10 +19,12 @@ BULK_THRESHOLD = 50
 _deferred: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("matching_deferred", default=None)
 
 
-def stream_changed(stream_id: int) -> None:
+def stream_changed(stream_id: int, *, closed: bool | None = None) -> None:
     """Called by stream services inside their transaction: match the stream once it is committed.
-    A closed stream also withdraws its matches that people are working on (in this transaction)."""
-    _withdraw_if_closed(stream_id)
+    A closed stream also withdraws its matches that people are working on (in this transaction).
+    `closed` says whether the stream is closed when the caller knows (saves reading it again)."""
+    if closed is None or closed:
+        _withdraw_if_closed(stream_id)
     pending = _deferred.get()
     if pending is not None:
         pending.add(stream_id)

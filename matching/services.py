@@ -522,7 +522,8 @@ def _prospective_companies(spec: engine.StreamSpec, *, config: engine.EngineConf
             for cid, lat, lon, nace_id in rows.values_list("company_id", "latitude", "longitude", "company__nace_id")]
 
 
-@transaction.atomic
+# No savepoint when nested: the one caller that nests it (the job) rolls back as a whole on error.
+@transaction.atomic(savepoint=False)
 def matching_run_for_stream(*, stream: Stream, run: MatchingRun | None = None,
                             timings: dict[str, float] | None = None) -> dict[str, int]:
     """Match one new or changed stream now: retire its stale suggestions (flagging matches in work),
