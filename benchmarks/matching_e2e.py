@@ -238,7 +238,7 @@ def one_stream(n: int, *, index=None, cfg=None, warmup: int = 0, profile: str | 
         finally:
             log.append((time.perf_counter() - t0, sql))
 
-    e2e, engine_one, per_phase, n_queries = [], [], [], []
+    e2e, engine_one, per_phase, n_queries, sql_time, cpu_time = [], [], [], [], [], []
     try:
         for i, company in enumerate(companies_for_new):
             user = get_user_model().objects.create_user(f"bench-{n}-{i}")
@@ -253,6 +253,7 @@ def one_stream(n: int, *, index=None, cfg=None, warmup: int = 0, profile: str | 
             if profiler and timed:
                 profiler.enable()
             with connection.execute_wrapper(logged):
+                c0 = time.process_time()
                 t0 = time.perf_counter()
                 response = client.post("/api/v1/streams/", payload, format="json")
                 t_request = time.perf_counter() - t0
@@ -260,6 +261,7 @@ def one_stream(n: int, *, index=None, cfg=None, warmup: int = 0, profile: str | 
                 sid = response.json()["id"]
                 visible = Match.objects.filter(need_id=sid).exists()
                 total = time.perf_counter() - t0
+                cpu = time.process_time() - c0
             if profiler and timed:
                 profiler.disable()
             del visible  # a need far from every offer may legitimately get none
@@ -270,6 +272,8 @@ def one_stream(n: int, *, index=None, cfg=None, warmup: int = 0, profile: str | 
                     print(f"{seconds * 1000:8.2f} ms  {sql[:400]}", file=sys.stderr)
             e2e.append(total)
             n_queries.append(len(log))
+            sql_time.append(sum(seconds for seconds, _ in log))
+            cpu_time.append(cpu)
             run = MatchingRun.objects.filter(stream_id=sid).order_by("-pk").first()
             inner = {k: v for k, v in (run.timings or {}).items() if k != "total"} if run else {}
             p = phases.current
@@ -296,6 +300,10 @@ def one_stream(n: int, *, index=None, cfg=None, warmup: int = 0, profile: str | 
         "one_stream_api_to_rows_ms_p90": _ms(e2e)["p90"],
         "one_stream_requests": len(e2e),
         "one_stream_queries_median": statistics.median(n_queries),
+        # Less sensitive to a busy machine than the wall time: this process's CPU time (Django, DRF,
+        # the engine) and the time spent waiting for SQL statements, per request.
+        "one_stream_python_cpu_ms_median": _ms(cpu_time)["median"],
+        "one_stream_sql_ms_median": _ms(sql_time)["median"],
         # The phases of one request (medians, so they need not add up to the total exactly):
         # create_request = the POST without the on-commit dispatch (auth, validation, stream_create,
         # history and audit rows, commit, the response); dispatch = recording the run, its commit and
