@@ -394,11 +394,12 @@ def matching_run_full(*, run: MatchingRun, progress: Callable[[str, float], None
 # --- One stream ----------------------------------------------------------------------------------
 
 def _counterpart_filter(spec: engine.StreamSpec, rules: tuple[engine.SubstitutionRule, ...],
-                        taxonomy: _Taxonomy) -> list[Q]:
-    """Streams sharing a blocking key with `spec` (same rules as engine/candidates.py), one filter per
-    kind of key: the categories (as ids from the cached taxonomy, so the database reads the category
-    index of a few hundred rows rather than every stream of the kind), then shared EWC chapters. The
-    union of the filtered querysets is the candidate set; a query per filter keeps each indexable."""
+                        taxonomy: _Taxonomy) -> tuple[list[int], Q | None]:
+    """The blocking keys `spec` shares with its counterparts (same rules as engine/candidates.py):
+    the ids of the categories they may have (from the cached taxonomy, so the database reads the
+    category index of a few hundred rows rather than every stream of the kind), and a filter for the
+    streams that share an EWC chapter with it (None without codes). Each is queried on its own, so
+    each stays indexable; the union of the two is the candidate set."""
     lineage = {spec.category, *spec.category_ancestors}
     exact, prefixes = set(lineage), [f"{spec.category}."]
     for r in rules:
@@ -409,18 +410,18 @@ def _counterpart_filter(spec: engine.StreamSpec, rules: tuple[engine.Substitutio
             prefixes.append(f"{other_side}.")
     starts = tuple(prefixes)
     category_ids = sorted(pk for code, pk in taxonomy.ids.items() if code in exact or code.startswith(starts))
-    keys = [Q(category_id__in=category_ids)] if category_ids else []
     chapters = sorted({c[:2] for c in spec.ewc_codes})
-    if chapters:
-        in_chapter = Q()
-        for ch in chapters:
-            in_chapter |= Q(code__startswith=ch)
-        # The codes as ids: the planner then sees how common they are (a chapter like 15, packaging,
-        # is on a sixth of all streams) and joins instead of probing stream by stream.
-        codes = list(EwcCode.objects.filter(in_chapter).values_list("pk", flat=True))
-        if codes:
-            keys.append(Q(pk__in=Stream.ewc_codes.through.objects.filter(ewccode_id__in=codes).values("stream_id")))
-    return keys
+    if not chapters:
+        return category_ids, None
+    in_chapter = Q()
+    for ch in chapters:
+        in_chapter |= Q(code__startswith=ch)
+    # The codes as ids: the planner then sees how common they are (a chapter like 15, packaging, is
+    # on a sixth of all streams) and joins instead of probing stream by stream.
+    codes = list(EwcCode.objects.filter(in_chapter).values_list("pk", flat=True))
+    if not codes:
+        return category_ids, None
+    return category_ids, Q(pk__in=Stream.ewc_codes.through.objects.filter(ewccode_id__in=codes).values("stream_id"))
 
 
 def _bbox(lat: float, lon: float, km: float, prefix: str = "") -> Q:
@@ -445,11 +446,13 @@ def _bbox_own_limit(lat: float, lon: float, prefix: str = "") -> Q:
     })
 
 
-def _counterpart_area(spec: engine.StreamSpec, config: engine.EngineConfig, taxonomy: _Taxonomy) -> Q:
+def _counterpart_area(spec: engine.StreamSpec, config: engine.EngineConfig, taxonomy: _Taxonomy,
+                      category_ids: list[int] | None = None) -> Q:
     """Where a counterpart of `spec` can lie, as bounding boxes (the engine's pair-radius rule,
     `scoring.pair_radius`: the smaller of the two streams' own maximum distances when either gives
     one, else the offer's class radius). A counterpart with its own limit is searched out to that
-    limit; the others out to the radius their offer's value class allows."""
+    limit; the others out to the radius their offer's value class allows (`category_ids`, when
+    given, are the only categories the counterparts can have)."""
     p = "site__"
     if spec.max_km is not None:
         return _bbox(spec.lat, spec.lon, max(spec.max_km, 0.1), p)
@@ -457,9 +460,11 @@ def _counterpart_area(spec: engine.StreamSpec, config: engine.EngineConfig, taxo
     if spec.direction == Direction.OFFER:
         return area | (Q(max_transport_km__isnull=True) & _bbox(spec.lat, spec.lon, config.radius_for(spec.value_class), p))
     # The counterpart is the offer: its category's value class decides (category ids, no join).
+    wanted = None if category_ids is None else set(category_ids)
     by_radius: dict[float, list[int]] = {}
     for code, (_ancestors, value_class, _name) in taxonomy.info.items():
-        by_radius.setdefault(config.radius_for(value_class or "medium"), []).append(taxonomy.ids[code])
+        if wanted is None or taxonomy.ids[code] in wanted:
+            by_radius.setdefault(config.radius_for(value_class or "medium"), []).append(taxonomy.ids[code])
     for radius, ids in sorted(by_radius.items()):
         area |= Q(max_transport_km__isnull=True, category_id__in=sorted(ids)) & _bbox(spec.lat, spec.lon, radius, p)
     return area
@@ -471,9 +476,15 @@ def _load_counterparts(spec: engine.StreamSpec, *, config: engine.EngineConfig,
     """The active streams of other companies that the engine could pair with `spec` (a superset: the
     engine applies the exact rules), in two queries (rows, then their EWC codes), ordered by id."""
     other = Direction.NEED if spec.direction == Direction.OFFER else Direction.OFFER
-    base = (matchable_streams().filter(direction=other, kind=spec.kind)
-            .filter(_counterpart_area(spec, config, taxonomy)).exclude(company_id=spec.company_id).order_by())
-    parts = [base.filter(key) for key in _counterpart_filter(spec, rules, taxonomy)]
+    category_ids, in_chapter = _counterpart_filter(spec, rules, taxonomy)
+
+    def part(key: Q, ids: list[int] | None):
+        return (matchable_streams().filter(key, _counterpart_area(spec, config, taxonomy, ids), direction=other,
+                                           kind=spec.kind).exclude(company_id=spec.company_id).order_by())
+
+    parts = [part(Q(category_id__in=category_ids), category_ids)] if category_ids else []
+    if in_chapter is not None:
+        parts.append(part(in_chapter, None))
     if not parts:
         return []
     qs = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
