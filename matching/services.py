@@ -292,14 +292,15 @@ def _heartbeat(run: MatchingRun, **fields) -> None:
 
 
 def matching_run_create(*, kind: str = RunKind.FULL, stream: Stream | None = None, requested_by=None,
-                        shards: int | None = None) -> MatchingRun:
-    """Record a queued run and dispatch its task after commit."""
+                        shards: int | None = None, stream_id: int | None = None) -> MatchingRun:
+    """Record a queued run and dispatch its task after commit (`stream_id` instead of `stream` when
+    the caller has only the id)."""
     from matching.tasks import matching_full_run_task, matching_run_for_stream_task
 
     shards = shards or getattr(settings, "MATCHING_SHARDS", 2)
     run = MatchingRun.objects.create(
-        kind=kind, stream=stream, requested_by=requested_by, shards_total=shards if kind == RunKind.FULL else 1,
-        engine_version=engine.ENGINE_VERSION,
+        kind=kind, stream_id=stream.pk if stream is not None else stream_id, requested_by=requested_by,
+        shards_total=shards if kind == RunKind.FULL else 1, engine_version=engine.ENGINE_VERSION,
     )
     if kind == RunKind.FULL:
         transaction.on_commit(lambda: matching_full_run_task.delay(run.pk))
