@@ -549,6 +549,7 @@ def matching_run_for_stream(*, stream: Stream, run: MatchingRun | None = None,
     # and insert; the locked row is the one matched.
     spec_list = load_specs(Stream.objects.select_for_update(of=("self",)).filter(pk=stream.pk), exclusions,
                            by_ids=True, taxonomy=taxonomy)
+    clock.lap("load")
     result = _retire(stream_ids)
     flagged = _flag_changed(stream_ids)
     counts = {"retired": result["retired"], "flagged": flagged, "matches": 0}
