@@ -1,7 +1,8 @@
 """The one entry point through which other apps tell matching that a stream changed.
 
-Stream services call `stream_changed` after commit; it records a one-stream MatchingRun and
-dispatches its task (in-process when no broker is configured). Bulk writers (the sheet import)
+Stream services call `stream_changed` inside their transaction; it records a one-stream MatchingRun
+in that transaction and dispatches its task after the commit (in-process when no broker is
+configured). Bulk writers (the sheet import)
 wrap their work in `defer_matching()`: the changed streams are collected and matched once at the
 end — per stream when there are few, as one sharded full run when there are many.
 """
@@ -19,15 +20,24 @@ BULK_THRESHOLD = 50
 _deferred: contextvars.ContextVar[set[int] | None] = contextvars.ContextVar("matching_deferred", default=None)
 
 
-def stream_changed(stream_id: int) -> None:
+def stream_changed(stream_id: int, *, closed: bool | None = None) -> None:
     """Called by stream services inside their transaction: match the stream once it is committed.
-    A closed stream also withdraws its matches that people are working on (in this transaction)."""
-    _withdraw_if_closed(stream_id)
+    A closed stream also withdraws its matches that people are working on (in this transaction).
+    `closed` says whether the stream is closed when the caller knows (saves reading it again).
+
+    The run is recorded in the caller's transaction and its task sent after the commit: it exists
+    exactly when the change does (no extra transaction), and if the process dies before sending, the
+    reaper finds the queued run and sends it again."""
+    if closed is None or closed:
+        _withdraw_if_closed(stream_id)
     pending = _deferred.get()
     if pending is not None:
         pending.add(stream_id)
         return
-    transaction.on_commit(lambda: _schedule([stream_id]))
+    from matching.choices import RunKind
+    from matching.services import matching_run_create
+
+    matching_run_create(kind=RunKind.STREAM, stream_id=stream_id)
 
 
 def _withdraw_if_closed(stream_id: int) -> None:

@@ -15,22 +15,24 @@ import math
 import time
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Value
+from django.db.models.functions import Cos, Greatest, Least, Radians
 from django.utils import timezone
 
-from companies.models import Site
+from companies.models import NaceCode, Site
 from matching import engine
 from matching.choices import MatchStatus, RunKind, RunStatus
 from matching.engine.columns import MatchColumns
-from matching.engine.prospective import prospective_divisions
+from matching.engine.prospective import nace_sector, prospective_divisions, prospective_sectors
 from matching.finalise import apply_staged
 from matching.models import Match, MatchCandidate, MatchingRun
 from streams.choices import Direction, StreamStatus
-from streams.models import ResourceCategory, Stream, SubstitutionRule
+from streams.models import EwcCode, ResourceCategory, Stream, SubstitutionRule
 from streams.units import UNITS
 from symbiosis.pgcopy import copy_columns
 
@@ -79,19 +81,26 @@ def engine_priors() -> engine.Priors:
 CATEGORY_CACHE_SECONDS = 300  # reference data: a renamed category reaches matching within this time
 
 
-def _category_info() -> dict[str, tuple[tuple[str, ...], str, str]]:
-    """Lineage, value class and name per category code; cached per process (one stream's run reads it
-    twice and it changes only with the taxonomy)."""
+class _Taxonomy(NamedTuple):
+    info: dict[str, tuple[tuple[str, ...], str, str]]  # code -> (ancestor codes, value class, name)
+    ids: dict[str, int]  # code -> primary key
+
+
+def _taxonomy() -> _Taxonomy:
+    """The category tree as matching reads it; cached per process and checked with one small query
+    (a new or deleted category is seen at once, an edited one within CATEGORY_CACHE_SECONDS)."""
     agg = ResourceCategory.objects.aggregate(n=Max("pk"), c=Count("pk"))
-    return _category_info_cached((int(time.monotonic() // CATEGORY_CACHE_SECONDS), agg["n"], agg["c"]))
+    return _taxonomy_cached((int(time.monotonic() // CATEGORY_CACHE_SECONDS), agg["n"], agg["c"]))
 
 
 @lru_cache(maxsize=1)
-def _category_info_cached(_key: tuple) -> dict[str, tuple[tuple[str, ...], str, str]]:
-    return {
-        code: (ResourceCategory(code=code).ancestor_codes(), value_class, name)
-        for code, value_class, name in ResourceCategory.objects.values_list("code", "value_class", "name")
-    }
+def _taxonomy_cached(_key: tuple) -> _Taxonomy:
+    rows = list(ResourceCategory.objects.values_list("pk", "code", "value_class", "name"))
+    return _Taxonomy(
+        info={code: (ResourceCategory(code=code).ancestor_codes(), value_class, name) for _, code, value_class, name
+              in rows},
+        ids={code: pk for pk, code, _, _ in rows},
+    )
 
 
 SPEC_FIELDS = (
@@ -122,18 +131,22 @@ def company_exclusions(company_ids: Iterable[int] | None = None) -> dict[int, fr
     return {k: frozenset(v) for k, v in out.items()}
 
 
-def load_specs(queryset, exclusions: dict[int, frozenset[int]] | None = None) -> list[engine.StreamSpec]:
+def load_specs(queryset, exclusions: dict[int, frozenset[int]] | None = None, *, by_ids: bool = False,
+               taxonomy: _Taxonomy | None = None) -> list[engine.StreamSpec]:
     """Convert stream rows to engine specs with two queries (rows, then their EWC codes).
-    `exclusions` (from `company_exclusions`) gives each stream its company's excluded partners."""
+    `exclusions` (from `company_exclusions`) gives each stream its company's excluded partners.
+    `by_ids` reads the EWC codes by the loaded ids (for a few hundred rows, and for a union queryset)
+    instead of repeating the queryset as a subquery; `taxonomy` saves its check when the caller has it."""
     exclusions = exclusions or {}
     rows = list(queryset.values_list(*SPEC_FIELDS))
     ewc: dict[int, list[str]] = {}
     through = Stream.ewc_codes.through
-    # A subquery rather than a list of ids: one statement however many streams.
-    pks = queryset.order_by().values("pk")
-    for sid, code in through.objects.filter(stream_id__in=pks).values_list("stream_id", "ewccode__code"):
-        ewc.setdefault(sid, []).append(code)
-    cats = _category_info()
+    # By default a subquery rather than a list of ids: one statement however many streams.
+    pks = [row[0] for row in rows] if by_ids else queryset.order_by().values("pk")
+    if not by_ids or pks:
+        for sid, code in through.objects.filter(stream_id__in=pks).values_list("stream_id", "ewccode__code"):
+            ewc.setdefault(sid, []).append(code)
+    cats = (taxonomy or _taxonomy()).info
     specs = []
     for (sid, company_id, direction, kind, cat, qty, lat, lon, months, temp, wq, form, haz, acc, price, disp,
          max_km, nace, route, title, vfrom, vuntil, unit) in rows:
@@ -165,9 +178,14 @@ def load_companies(site_filter: Q | None = None,
         if company_id in seen:
             continue
         seen.add(company_id)
-        out.append(engine.CompanySpec(id=company_id, nace_division=nace[:2], nace_class=nace.replace(".", ""),
-                                      lat=lat, lon=lon, excluded_company_ids=exclusions.get(company_id, frozenset())))
+        out.append(_company_spec(company_id, lat, lon, nace, exclusions))
     return out
+
+
+def _company_spec(company_id: int, lat: float, lon: float, nace: str,
+                  exclusions: dict[int, frozenset[int]]) -> engine.CompanySpec:
+    return engine.CompanySpec(id=company_id, nace_division=nace[:2], nace_class=nace.replace(".", ""), lat=lat,
+                              lon=lon, excluded_company_ids=exclusions.get(company_id, frozenset()))
 
 
 def matchable_streams():
@@ -220,8 +238,16 @@ def stage_columns(run: MatchingRun, shard: int, cols: MatchColumns) -> int:
 
 
 def _retire(stream_ids: list[int]) -> dict[str, int]:
-    """Drop the streams' stale suggestions (matches in work and answered ones stay; see `_flag_changed`)."""
-    deleted, _ = Match.objects.retirable().filter(Q(offer_id__in=stream_ids) | Q(need_id__in=stream_ids)).delete()
+    """Drop the streams' stale suggestions (matches in work and answered ones stay; see `_flag_changed`).
+
+    One indexed read when there is nothing to retire (every new stream); otherwise the ORM delete, so
+    the notes, messages and notifications a suggestion may already have follow their on_delete rules."""
+    stale = Match.objects.retirable().filter(Q(offer_id__in=stream_ids) | Q(need_id__in=stream_ids))
+    ids = list(stale.values_list("pk", flat=True))
+    if not ids:
+        return {"retired": 0}
+    # Retirable again under the delete: a suggestion taken into work in between stays.
+    deleted, _ = Match.objects.retirable().filter(pk__in=ids).delete()
     return {"retired": deleted}
 
 
@@ -266,14 +292,15 @@ def _heartbeat(run: MatchingRun, **fields) -> None:
 
 
 def matching_run_create(*, kind: str = RunKind.FULL, stream: Stream | None = None, requested_by=None,
-                        shards: int | None = None) -> MatchingRun:
-    """Record a queued run and dispatch its task after commit."""
+                        shards: int | None = None, stream_id: int | None = None) -> MatchingRun:
+    """Record a queued run and dispatch its task after commit (`stream_id` instead of `stream` when
+    the caller has only the id)."""
     from matching.tasks import matching_full_run_task, matching_run_for_stream_task
 
     shards = shards or getattr(settings, "MATCHING_SHARDS", 2)
     run = MatchingRun.objects.create(
-        kind=kind, stream=stream, requested_by=requested_by, shards_total=shards if kind == RunKind.FULL else 1,
-        engine_version=engine.ENGINE_VERSION,
+        kind=kind, stream_id=stream.pk if stream is not None else stream_id, requested_by=requested_by,
+        shards_total=shards if kind == RunKind.FULL else 1, engine_version=engine.ENGINE_VERSION,
     )
     if kind == RunKind.FULL:
         transaction.on_commit(lambda: matching_full_run_task.delay(run.pk))
@@ -367,25 +394,35 @@ def matching_run_full(*, run: MatchingRun, progress: Callable[[str, float], None
 
 # --- One stream ----------------------------------------------------------------------------------
 
-def _counterpart_filter(spec: engine.StreamSpec, rules: tuple[engine.SubstitutionRule, ...]) -> Q:
-    """Streams sharing a blocking key with `spec` (same rules as engine/candidates.py)."""
-    lineage = (spec.category, *spec.category_ancestors)
-    cat = Q()
-    if spec.direction == Direction.OFFER:
-        cat |= Q(category__code__in=lineage) | Q(category__code__startswith=f"{spec.category}.")
-        for r in rules:
-            if r.offer_category in lineage:
-                cat |= Q(category__code=r.need_category) | Q(category__code__startswith=f"{r.need_category}.")
-    else:
-        cat |= Q(category__code__in=lineage) | Q(category__code__startswith=f"{spec.category}.")
-        for r in rules:
-            if r.need_category in lineage:
-                cat |= Q(category__code=r.offer_category) | Q(category__code__startswith=f"{r.offer_category}.")
-    chapters = {c[:2] for c in spec.ewc_codes}
+def _counterpart_filter(spec: engine.StreamSpec, rules: tuple[engine.SubstitutionRule, ...],
+                        taxonomy: _Taxonomy) -> tuple[list[int], Q | None]:
+    """The blocking keys `spec` shares with its counterparts (same rules as engine/candidates.py):
+    the ids of the categories they may have (from the cached taxonomy, so the database reads the
+    category index of a few hundred rows rather than every stream of the kind), and a filter for the
+    streams that share an EWC chapter with it (None without codes). Each is queried on its own, so
+    each stays indexable; the union of the two is the candidate set."""
+    lineage = {spec.category, *spec.category_ancestors}
+    exact, prefixes = set(lineage), [f"{spec.category}."]
+    for r in rules:
+        own, other_side = ((r.offer_category, r.need_category) if spec.direction == Direction.OFFER
+                           else (r.need_category, r.offer_category))
+        if own in lineage:
+            exact.add(other_side)
+            prefixes.append(f"{other_side}.")
+    starts = tuple(prefixes)
+    category_ids = sorted(pk for code, pk in taxonomy.ids.items() if code in exact or code.startswith(starts))
+    chapters = sorted({c[:2] for c in spec.ewc_codes})
+    if not chapters:
+        return category_ids, None
+    in_chapter = Q()
     for ch in chapters:
-        cat |= Q(ewc_codes__code__startswith=ch)
-    other = Direction.NEED if spec.direction == Direction.OFFER else Direction.OFFER
-    return Q(direction=other, kind=spec.kind) & cat
+        in_chapter |= Q(code__startswith=ch)
+    # The codes as ids: the planner then sees how common they are (a chapter like 15, packaging, is
+    # on a sixth of all streams) and joins instead of probing stream by stream.
+    codes = list(EwcCode.objects.filter(in_chapter).values_list("pk", flat=True))
+    if not codes:
+        return category_ids, None
+    return category_ids, Q(pk__in=Stream.ewc_codes.through.objects.filter(ewccode_id__in=codes).values("stream_id"))
 
 
 def _bbox(lat: float, lon: float, km: float, prefix: str = "") -> Q:
@@ -399,73 +436,162 @@ def _bbox(lat: float, lon: float, km: float, prefix: str = "") -> Q:
     })
 
 
-def _counterpart_area(spec: engine.StreamSpec, config: engine.EngineConfig) -> Q:
+def _bbox_own_limit(lat: float, lon: float, prefix: str = "") -> Q:
+    """`_bbox` with each row's own `max_transport_km` as the radius (for rows that give one)."""
+    km = Greatest(F("max_transport_km"), Value(0.1))
+    dlat = km / Value(110.5)
+    dlon = Least(Value(180.0), km / (Value(111.3) * Cos(Radians(Least(Value(89.0), Value(abs(lat)) + dlat)))))
+    return Q(**{
+        f"{prefix}latitude__gte": Value(lat) - dlat, f"{prefix}latitude__lte": Value(lat) + dlat,
+        f"{prefix}longitude__gte": Value(lon) - dlon, f"{prefix}longitude__lte": Value(lon) + dlon,
+    })
+
+
+def _counterpart_area(spec: engine.StreamSpec, config: engine.EngineConfig, taxonomy: _Taxonomy,
+                      category_ids: list[int] | None = None) -> Q:
     """Where a counterpart of `spec` can lie, as bounding boxes (the engine's pair-radius rule,
     `scoring.pair_radius`: the smaller of the two streams' own maximum distances when either gives
-    one, else the offer's class radius). Counterparts with their own limit are searched out to the
-    longest such limit; the others out to the radius their offer's value class allows."""
+    one, else the offer's class radius). A counterpart with its own limit is searched out to that
+    limit; the others out to the radius their offer's value class allows (`category_ids`, when
+    given, are the only categories the counterparts can have)."""
     p = "site__"
     if spec.max_km is not None:
         return _bbox(spec.lat, spec.lon, max(spec.max_km, 0.1), p)
-    other = Direction.NEED if spec.direction == Direction.OFFER else Direction.OFFER
-    longest = matchable_streams().filter(direction=other, kind=spec.kind).aggregate(
-        m=Max("max_transport_km"))["m"]
-    area = Q(pk__in=[])
-    if longest is not None:
-        area |= Q(max_transport_km__isnull=False) & _bbox(spec.lat, spec.lon, max(longest, 0.1), p)
+    area = Q(max_transport_km__isnull=False) & _bbox_own_limit(spec.lat, spec.lon, p)
     if spec.direction == Direction.OFFER:
         return area | (Q(max_transport_km__isnull=True) & _bbox(spec.lat, spec.lon, config.radius_for(spec.value_class), p))
-    by_radius: dict[float, set[str]] = {}
-    for _ancestors, value_class, _name in _category_info().values():
-        by_radius.setdefault(config.radius_for(value_class or "medium"), set()).add(value_class)
-    for radius, classes in sorted(by_radius.items()):
-        area |= Q(max_transport_km__isnull=True, category__value_class__in=sorted(classes)) & _bbox(
-            spec.lat, spec.lon, radius, p)
+    # The counterpart is the offer: its category's value class decides (category ids, no join).
+    wanted = None if category_ids is None else set(category_ids)
+    by_radius: dict[float, list[int]] = {}
+    for code, (_ancestors, value_class, _name) in taxonomy.info.items():
+        if wanted is None or taxonomy.ids[code] in wanted:
+            by_radius.setdefault(config.radius_for(value_class or "medium"), []).append(taxonomy.ids[code])
+    for radius, ids in sorted(by_radius.items()):
+        area |= Q(max_transport_km__isnull=True, category_id__in=sorted(ids)) & _bbox(spec.lat, spec.lon, radius, p)
     return area
 
 
-@transaction.atomic
-def matching_run_for_stream(*, stream: Stream, run: MatchingRun | None = None) -> dict[str, int]:
+def _load_counterparts(spec: engine.StreamSpec, *, config: engine.EngineConfig,
+                       rules: tuple[engine.SubstitutionRule, ...], taxonomy: _Taxonomy,
+                       exclusions: dict[int, frozenset[int]]) -> list[engine.StreamSpec]:
+    """The active streams of other companies that the engine could pair with `spec` (a superset: the
+    engine applies the exact rules), in two queries (rows, then their EWC codes), ordered by id."""
+    other = Direction.NEED if spec.direction == Direction.OFFER else Direction.OFFER
+    category_ids, in_chapter = _counterpart_filter(spec, rules, taxonomy)
+
+    def part(key: Q, ids: list[int] | None):
+        return (matchable_streams().filter(key, _counterpart_area(spec, config, taxonomy, ids), direction=other,
+                                           kind=spec.kind).exclude(company_id=spec.company_id).order_by())
+
+    parts = [part(Q(category_id__in=category_ids), category_ids)] if category_ids else []
+    if in_chapter is not None:
+        parts.append(part(in_chapter, None))
+    if not parts:
+        return []
+    qs = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
+    specs = load_specs(qs, exclusions, by_ids=True, taxonomy=taxonomy)
+    return sorted(specs, key=lambda s: s.id)
+
+
+def _company_nace_codes() -> dict[int, str]:
+    """The NACE codes (id -> code) that some company with a site has: the sectors of a full run's
+    company index. Cached per process like the taxonomy: a new site (so a new company's too) is seen
+    at once, the key being the highest site id; a changed NACE code or a deleted company within
+    CATEGORY_CACHE_SECONDS. Computing it hashes every company and site, which one stream should not pay for."""
+    last_site = Site.objects.aggregate(n=Max("pk"))["n"]
+    return _company_nace_codes_cached((int(time.monotonic() // CATEGORY_CACHE_SECONDS), last_site))
+
+
+@lru_cache(maxsize=1)
+def _company_nace_codes_cached(_key: tuple) -> dict[int, str]:
+    with_site = Exists(Site.objects.filter(company__nace_id=OuterRef("pk")))
+    return dict(NaceCode.objects.filter(with_site).order_by().values_list("pk", "code"))
+
+
+def _prospective_companies(spec: engine.StreamSpec, *, config: engine.EngineConfig, priors,
+                           exclusions: dict[int, frozenset[int]]) -> list[engine.CompanySpec]:
+    """The companies a full run could make prospective counterparts of `spec`, in two small queries.
+
+    A full run's company index holds every company with a site; `spec` takes its prospective companies
+    from the strongest sectors present there (`prospective_sectors`). So: the NACE codes of a division
+    the priors allow (`prospective_divisions`) that some company with a site has, the sectors among
+    them the engine would pick, and then only the companies of those sectors whose representative site
+    (the first, as a full run takes it) lies inside `spec`'s own radius."""
+    divisions = prospective_divisions(spec, priors, config)
+    if not divisions:
+        return []
+    code_of = {pk: code for pk, code in _company_nace_codes().items() if code[:2] in divisions}
+    sector = {pk: nace_sector(code[:2], code.replace(".", "")) for pk, code in code_of.items()}
+    keep = prospective_sectors(spec, sector.values(), priors, config)
+    nace_ids = sorted(pk for pk, s in sector.items() if s in keep)
+    if not nace_ids:
+        return []
+    radius = spec.max_km if spec.max_km is not None else config.radius_for(spec.value_class)
+    first_site = ~Exists(Site.objects.filter(company_id=OuterRef("company_id"), pk__lt=OuterRef("pk")))
+    rows = Site.objects.filter(company__nace_id__in=nace_ids).filter(
+        _bbox(spec.lat, spec.lon, radius), first_site).order_by("company_id")
+    return [_company_spec(cid, lat, lon, code_of[nace_id], exclusions)
+            for cid, lat, lon, nace_id in rows.values_list("company_id", "latitude", "longitude", "company__nace_id")]
+
+
+# No savepoint when nested: the one caller that nests it (the job) rolls back as a whole on error.
+@transaction.atomic(savepoint=False)
+def matching_run_for_stream(*, stream: Stream, run: MatchingRun | None = None,
+                            timings: dict[str, float] | None = None) -> dict[str, int]:
     """Match one new or changed stream now: retire its stale suggestions (flagging matches in work),
-    rank it against its plausible counterparts, and write its top candidates."""
+    rank it against its plausible counterparts, and write its top candidates. `timings`, when given,
+    receives the seconds spent per phase (retire, load, index, match, write)."""
+    clock = _PhaseClock(timings)
     stream_ids = [stream.pk]
-    # Serialise concurrent runs for the same stream so they cannot interleave retire and insert.
-    Stream.objects.select_for_update().filter(pk=stream.pk).first()
+    taxonomy = _taxonomy()
+    exclusions = company_exclusions([stream.company_id])
+    # The row lock serialises concurrent runs for the same stream so they cannot interleave retire
+    # and insert; the locked row is the one matched.
+    spec_list = load_specs(Stream.objects.select_for_update(of=("self",)).filter(pk=stream.pk), exclusions,
+                           by_ids=True, taxonomy=taxonomy)
+    clock.lap("load")
     result = _retire(stream_ids)
     flagged = _flag_changed(stream_ids)
     counts = {"retired": result["retired"], "flagged": flagged, "matches": 0}
-    if stream.status != StreamStatus.ACTIVE:
-        return counts
-    exclusions = company_exclusions([stream.company_id])
-    spec_list = load_specs(Stream.objects.filter(pk=stream.pk), exclusions)
-    if not spec_list:
+    clock.lap("retire")
+    if stream.status != StreamStatus.ACTIVE or not spec_list:
         return counts
     spec = spec_list[0]
-    config, rules = engine_config(), engine_rules()
-    qs = matchable_streams().filter(
-        _counterpart_filter(spec, rules) & _counterpart_area(spec, config)
-    ).exclude(company_id=stream.company_id)
-    counterparts = load_specs(qs.distinct(), exclusions)
-    # Only companies of sectors that could be prospective counterparts (same result, far fewer rows).
-    divisions = prospective_divisions(spec, engine_priors(), config)
-    sectors = Q(pk__in=[])
-    for division in sorted(divisions):
-        sectors |= Q(company__nace__code__startswith=division)
-    own_radius = spec.max_km if spec.max_km is not None else config.radius_for(spec.value_class)
-    companies = load_companies(_bbox(spec.lat, spec.lon, own_radius) & sectors, exclusions) if divisions else []
-    candidates = engine.match_one(
-        spec, counterparts, config=config, rules=rules, companies=companies, priors=engine_priors(),
-        as_of=timezone.now().date(),
-    )
+    config, rules, priors = engine_config(), engine_rules(), engine_priors()
+    counterparts = _load_counterparts(spec, config=config, rules=rules, taxonomy=taxonomy, exclusions=exclusions)
+    companies = _prospective_companies(spec, config=config, priors=priors, exclusions=exclusions)
+    clock.lap("load")
+    as_of = timezone.now().date()
+    index = engine.CandidateIndex(counterparts, config=config, rules=rules, companies=companies, priors=priors,
+                                  as_of=as_of)
+    clock.lap("index")
+    candidates = engine.match_one(spec, index, as_of=as_of)
+    clock.lap("match")
     objs = [
         Match(**dict(zip(MATCH_COLUMNS, _row(c), strict=True)), status=MatchStatus.SUGGESTED,
               engine_version=engine.ENGINE_VERSION, run=run)
         for c in candidates
     ]
     Match.objects.bulk_create(objs, ignore_conflicts=True)
+    clock.lap("write")
     counts["matches"] = len(objs)
     counts["counterparts"] = len(counterparts)
     return counts
+
+
+class _PhaseClock:
+    """Adds the seconds since the previous lap to `timings[phase]` (does nothing without a dict)."""
+
+    def __init__(self, timings: dict[str, float] | None):
+        self.timings = timings
+        self.t = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        if self.timings is None:
+            return
+        now = time.perf_counter()
+        self.timings[phase] = round(self.timings.get(phase, 0.0) + now - self.t, 5)
+        self.t = now
 
 
 class _Superseded(Exception):
@@ -478,13 +604,14 @@ def matching_run_stream_job(*, run: MatchingRun) -> MatchingRun:
     Fenced by the attempt number: if the reaper re-queued this run and another attempt claimed it
     (matching/reaper.py), this attempt neither closes the run nor keeps its writes."""
     t0 = time.perf_counter()
+    phases: dict[str, float] = {}
     try:
         with transaction.atomic():
             stream = Stream.objects.filter(pk=run.stream_id).first()
-            counts = matching_run_for_stream(stream=stream, run=run) if stream else {"missing": 1}
+            counts = matching_run_for_stream(stream=stream, run=run, timings=phases) if stream else {"missing": 1}
             closed = MatchingRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, attempts=run.attempts).update(
                 status=RunStatus.DONE, progress=1.0, counts=counts, finished_at=timezone.now(),
-                heartbeat_at=timezone.now(), timings={"total": round(time.perf_counter() - t0, 4)},
+                heartbeat_at=timezone.now(), timings={**phases, "total": round(time.perf_counter() - t0, 4)},
                 message=f"{counts.get('matches', 0)} matches",
             )
             if not closed:

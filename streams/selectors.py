@@ -19,6 +19,16 @@ def stream_queryset(*, user) -> QuerySet[Stream]:
     return Stream.objects.visible_to(user).select_related(*STREAM_RELATED).prefetch_related("ewc_codes")
 
 
+def stream_reloaded(*, user, stream: Stream) -> Stream:
+    """`stream` read again as `stream_queryset(user=user)` gives it (DoesNotExist when hidden). A
+    member's own company's streams, and every stream for staff, are visible by definition: those skip
+    planning the visibility filter (the answer to a create or an update)."""
+    roles = roles_for(user)
+    if roles.authenticated and (roles.is_staff or stream.company_id in roles.company_ids):
+        return Stream.objects.select_related(*STREAM_RELATED).prefetch_related("ewc_codes").get(pk=stream.pk)
+    return stream_queryset(user=user).get(pk=stream.pk)
+
+
 def stream_list(*, user, filters=None) -> StreamFilterSet:
     """The filterset over the streams `user` may see; `.qs` is the list, `.form` the filter form."""
     return StreamFilterSet(filters or {}, queryset=stream_queryset(user=user))

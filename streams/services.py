@@ -110,7 +110,7 @@ def _validate(stream: Stream) -> None:
 def _schedule_matching(stream: Stream) -> None:
     from matching.hooks import stream_changed
 
-    stream_changed(stream.pk)
+    stream_changed(stream.pk, closed=stream.status == StreamStatus.CLOSED)
 
 
 @transaction.atomic
@@ -134,7 +134,8 @@ def stream_create(*, company: Company, actor, site: Site | None = None, ewc_code
     _apply(stream, data, ewc)
     _validate(stream)
     stream.save()
-    stream.ewc_codes.set(ewc)
+    if ewc:  # a new stream has no codes to replace
+        stream.ewc_codes.set(ewc)
     audit_record(action="stream.create", actor=actor, obj=stream, company_id=company.pk, title=stream.title)
     _schedule_matching(stream)
     return stream

@@ -95,8 +95,13 @@ class CompanyIndex:
 
 
 def sector_of(c: CompanySpec) -> tuple[str, str]:
-    div = "".join(ch for ch in c.nace_division if ch.isdigit())[:2]
-    cls = "".join(ch for ch in c.nace_class if ch.isdigit())[:4]
+    return nace_sector(c.nace_division, c.nace_class)
+
+
+def nace_sector(nace_division: str, nace_class: str) -> tuple[str, str]:
+    """The sector key (division, 4-digit class) of a company's NACE division and class."""
+    div = "".join(ch for ch in nace_division if ch.isdigit())[:2]
+    cls = "".join(ch for ch in nace_class if ch.isdigit())[:4]
     return div, cls
 
 
@@ -128,6 +133,18 @@ def prospective_divisions(stream: StreamSpec, priors, config: EngineConfig) -> f
     role, codes, other, lin, toks = prior_key(stream)
     dist = priors.distribution(codes, other, lin, role, toks)
     return frozenset(d for d, p in dist.items() if p >= config.min_prior and p > 0.0)
+
+
+def prospective_sectors(stream: StreamSpec, present, priors, config: EngineConfig) -> frozenset[tuple[str, str]]:
+    """Of the company sectors `present` (keys as `nace_sector` gives them), those a prospective
+    counterpart of `stream` can come from: the ones `CompanyIndex.top_sectors` picks from exactly these
+    sectors. Companies of the other sectors never become one, so an adapter that has the candidate
+    companies' sectors may leave those companies out before building the index; the picked sectors stay
+    the strongest of what is left, so the result is the same."""
+    if priors is None or not config.prospective_companies:
+        return frozenset()
+    ordered = sorted(set(present))
+    return frozenset(ordered[si] for si, _ in top_sectors(prior_key(stream), ordered, priors, config))
 
 
 def skip_companies(stream: StreamSpec, declared_partners, cindex: CompanyIndex) -> set[int]:

@@ -21,7 +21,7 @@ from streams.api.serializers import (
 from streams.filtersets import EwcCodeFilterSet, ResourceCategoryFilterSet, StreamFilterSet
 from streams.models import EwcCode, ResourceCategory
 from streams.permissions import can_edit_stream
-from streams.selectors import stream_queryset
+from streams.selectors import stream_queryset, stream_reloaded
 from streams.services import stream_create, stream_set_status, stream_update
 from symbiosis.pagination import IdsFirst
 
@@ -58,7 +58,9 @@ def _owner_for_create(user, data) -> tuple[Company, Site | None]:
         if len(ids) != 1:
             raise ValidationError({"company": ["Say which company (or site) this stream belongs to."]})
         company = Company.objects.get(pk=next(iter(ids)))
-    if not Company.objects.visible_to(user).filter(pk=company.pk).exists():
+    roles = roles_for(user)
+    own = roles.is_staff or company.pk in roles.company_ids  # visible by definition: no query to plan
+    if not own and not Company.objects.visible_to(user).filter(pk=company.pk).exists():
         raise ValidationError({"company": ["Unknown company."]})
     if not can_act_for_company(user, company):
         raise PermissionDenied("You cannot list streams for this company.")
@@ -94,7 +96,7 @@ class StreamViewSet(StreamMatchesMixin, WriteMixin, mixins.CreateModelMixin, mix
         data = self._input()
         company, site = _owner_for_create(request.user, data)
         stream = stream_create(company=company, site=site, actor=request.user, **data)
-        return self._output(self.get_queryset().get(pk=stream.pk), status.HTTP_201_CREATED)
+        return self._output(stream_reloaded(user=request.user, stream=stream), status.HTTP_201_CREATED)
 
     @extend_schema(request=StreamWriteSerializer, responses=StreamSerializer)
     def update(self, request, *args, **kwargs):
@@ -104,8 +106,8 @@ class StreamViewSet(StreamMatchesMixin, WriteMixin, mixins.CreateModelMixin, mix
         site = data.pop("site", None)
         if site is not None and site.company_id != stream.company_id:
             raise ValidationError({"site": ["The site belongs to another company."]})
-        stream_update(stream=stream, site=site, actor=request.user, **data)
-        return self._output(self.get_queryset().get(pk=stream.pk))
+        stream = stream_update(stream=stream, site=site, actor=request.user, **data)
+        return self._output(stream_reloaded(user=request.user, stream=stream))
 
     @extend_schema(request=StreamStatusSerializer, responses=StreamSerializer)
     @action(detail=True, methods=["post"], url_path="status")

@@ -291,3 +291,52 @@ def test_competitor_exclusions_reach_full_runs_one_stream_runs_and_prospective_s
     assert not Match.objects.filter(pair).exists()
     _full_run(shards=1)
     assert not Match.objects.filter(pair).exists()
+
+
+def test_one_stream_runs_equal_the_engine_over_every_stream_and_company_on_demo_data():
+    """The one-stream prefilters (blocking keys, bounding boxes, sectors, representative sites) lose and
+    add nothing: on the seeded demo (many sectors, companies with several sites, EWC chapters, streams
+    with their own limits) a sample of streams gets what `match_one` gives against everything."""
+    import random
+
+    from django.utils import timezone
+
+    from companies import demo
+    from matching import engine
+    from matching.services import (
+        company_exclusions,
+        engine_config,
+        engine_priors,
+        engine_rules,
+        load_companies,
+    )
+
+    demo.seed(streams=600, seed=7)
+    exclusions = company_exclusions()
+    specs = load_specs(Stream.objects.filter(status="active"), exclusions)
+    index = engine.CandidateIndex(specs, config=engine_config(), rules=engine_rules(),
+                                  companies=load_companies(exclusions=exclusions), priors=engine_priors(),
+                                  as_of=timezone.now().date())
+    fields = ("offer_id", "need_id", "source_company_id", "target_company_id")
+    for spec in random.Random(3).sample(specs, 60):
+        Match.objects.all().delete()
+        matching_run_for_stream(stream=Stream.objects.get(pk=spec.id))
+        expected = {(*(getattr(c, f) for f in fields), round(c.score, 6)) for c in engine.match_one(spec, index)}
+        got = {(*row[:4], round(row[4], 6)) for row in Match.objects.values_list(*fields, "score")}
+        assert got == expected, spec.id
+
+
+def test_a_company_is_a_prospect_where_its_first_site_is_as_in_a_full_run(whey_pair, company_y):
+    """A full run places each company at its first site; a second site near the stream must not make
+    the company a prospective counterpart of a one-stream run."""
+    offer, need = whey_pair
+    far = CompanyFactory(name="Far dairy", nace=nace("10.51"))
+    SiteFactory(company=far, latitude=40.0, longitude=-3.7, region=region("SE22"))  # the first site: Madrid
+    SiteFactory(company=far, latitude=offer.site.latitude, longitude=offer.site.longitude, region=region("SE22"))
+    _full_run()
+    full = set(Match.objects.filter(offer=offer, prospective=True).values_list("target_company_id", flat=True))
+    Match.objects.all().delete()
+    matching_run_for_stream(stream=offer)
+    one = set(Match.objects.filter(offer=offer, prospective=True).values_list("target_company_id", flat=True))
+    assert far.pk not in full
+    assert one == full
