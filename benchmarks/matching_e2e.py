@@ -53,16 +53,23 @@ def _psql(db_url: str, sql: str) -> None:
     subprocess.run(["psql", base, "-q", "-c", sql], check=True, capture_output=True)
 
 
-def run_size(n: int, db_url: str) -> dict:
+def _setup_django(db_url: str, *, eager: bool) -> None:
+    """Django on the benchmark database; `eager` runs Celery tasks in-process (no broker), as the
+    one-stream measurements do. A shard process is a worker and needs neither."""
     os.environ["DATABASE_URL"] = db_url
-    os.environ.pop("REDIS_URL", None)
-    os.environ.pop("CELERY_BROKER_URL", None)
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
+    if eager:
+        os.environ.pop("REDIS_URL", None)
+        os.environ.pop("CELERY_BROKER_URL", None)
+        os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "symbiosis.settings")
     import django
 
     django.setup()
+
+
+def run_size(n: int, db_url: str) -> dict:
+    _setup_django(db_url, eager=True)
     from django.core.management import call_command
     from django.db import connection
 
@@ -331,15 +338,7 @@ def _seeded_streams(db_url: str) -> int | None:
 
 def run_one_stream(n: int, db_url: str, *, profile: str | None, queries: bool) -> dict:
     """Step 4 only, in this process, against a database already seeded with `n` streams and matched."""
-    os.environ["DATABASE_URL"] = db_url
-    os.environ.pop("REDIS_URL", None)
-    os.environ.pop("CELERY_BROKER_URL", None)
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "symbiosis.settings")
-    import django
-
-    django.setup()
+    _setup_django(db_url, eager=True)
     from django.core.management import call_command
     from django.db import connection
 
@@ -367,12 +366,7 @@ def run_one_stream(n: int, db_url: str, *, profile: str | None, queries: bool) -
 
 def run_shard(run_id: int, shard: int, db_url: str) -> dict:
     """One shard in its own process, as a Celery worker runs it."""
-    os.environ["DATABASE_URL"] = db_url
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "symbiosis.settings")
-    import django
-
-    django.setup()
+    _setup_django(db_url, eager=False)
     from matching.models import MatchingRun
     from matching.services import engine_priors, engine_rules, matching_run_shard
 
