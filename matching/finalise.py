@@ -9,8 +9,8 @@ mostly unchanged data then writes only what changed, and the Match ids of unchan
 stay stable. SQLite (the no-setup development mode) retires all suggestions and inserts the new set.
 
 A first run into an (almost) empty Match table follows PostgreSQL's bulk-load advice ("Populating a
-Database"): the secondary indexes are dropped, the rows inserted and the indexes rebuilt, inside the
-same transaction (readers wait for it; the unique indexes stay, as ON CONFLICT needs them), and the
+Database"): every index but the primary key is dropped (the partial unique ones too), the rows
+inserted and the indexes rebuilt, inside the same transaction (readers wait for it), and the
 insert trigger that checks Match's references is off for that statement, as the references were
 locked and checked set-wise beforehand (`_lock_references`, which runs on every path). Building
 an index from sorted rows is several times cheaper than a million random insertions into it
@@ -100,12 +100,17 @@ WORK_MEM, MAINTENANCE_WORK_MEM = "256MB", "512MB"
 BULK_BELOW = 0.2
 
 
-def _secondary_indexes(cur) -> list[tuple[str, str]]:
-    """(name, CREATE INDEX statement) of Match's indexes that back no primary key or unique constraint."""
+def _droppable_indexes(cur) -> list[tuple[str, str]]:
+    """(name, CREATE INDEX statement) of Match's indexes that back no constraint: every index but the
+    primary key (which the foreign keys of events, notes and messages depend on). The partial unique
+    indexes are among them: the bulk insert cannot conflict (its rows are distinct on their unique
+    columns, rows already in Match are left out by those columns, and the table is locked), and
+    rebuilding a unique index checks uniqueness again."""
     cur.execute("""
         SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-        WHERE i.indrelid = %s::regclass AND NOT i.indisunique AND NOT i.indisprimary ORDER BY c.relname""",
-                [MATCH])
+        WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+        ORDER BY c.relname""", [MATCH])
     return list(cur.fetchall())
 
 
@@ -177,7 +182,7 @@ def _postgresql(cur, run_id: int) -> dict[str, int]:
                 [*_unit_params(), engine.ENGINE_VERSION, run_id, suggested, engine.ENGINE_VERSION])
     updated = cur.rowcount
     cur.execute(f"SELECT count(*) FROM {MATCH}")
-    rebuild = _secondary_indexes(cur) if cur.fetchone()[0] < BULK_BELOW * final_rows else []
+    rebuild = _droppable_indexes(cur) if cur.fetchone()[0] < BULK_BELOW * final_rows else []
     if rebuild:
         # DDL refuses to run while this transaction has deferred trigger events on the table (the
         # retirement above queues foreign-key checks of the rows that pointed at retired matches).
