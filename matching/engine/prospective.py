@@ -27,7 +27,10 @@ from .priors import text_tokens
 from .tables import _POP, StreamTable, uniq, uniq_inverse
 from .types import ALL_MONTHS, CompanySpec, StreamSpec
 
-SMALL_SECTOR = 64  # sectors with at most this many companies are scanned instead of queried
+# Sectors with at most this many companies are scanned instead of queried. Every scanned pair is scored
+# in full, so scanning pays only for sectors about as small as the k a query would ask for (k >= 6):
+# at 10k streams, scanning sectors of up to 64 companies scored 750k pairs to keep 17k.
+SMALL_SECTOR = 8
 
 
 def prior_key(stream: StreamSpec) -> tuple:
