@@ -28,7 +28,7 @@ from django.db import connection
 from matching import engine
 from matching.choices import MatchStatus
 from matching.engine.columns import UNIT_CODES
-from matching.models import Match, MatchCandidate
+from matching.models import PART_FIELDS, Match, MatchCandidate
 
 MATCH = Match._meta.db_table
 STAGE = MatchCandidate._meta.db_table
@@ -36,8 +36,8 @@ KEY = ("offer_id", "need_id", "source_company_id", "target_company_id")
 NUMBERS = ("score", "distance_km", "exchangeable_yearly", "co2e_t", "eur_provider", "eur_receiver", "diverted_t")
 # `MatchQuerySet.retirable()` in SQL: a suggestion a party has answered is kept, like a match in work.
 UNANSWERED = "m.provider_response = '' AND m.receiver_response = ''"
-_PARTS = (("compatibility", "compatibility"), ("distance", "distance_part"), ("volume_value", "volume_value_part"),
-          ("availability", "availability_part"))
+# The score parts: the same columns in the staging table and in Match.
+PART_COLUMNS = tuple(PART_FIELDS.values())
 
 
 def _units_case(column: str) -> str:
@@ -46,10 +46,6 @@ def _units_case(column: str) -> str:
 
 def _unit_params() -> list:
     return [v for i, u in enumerate(UNIT_CODES) for v in (i, u)]
-
-
-def _parts_sql(alias: str, json_object: str) -> str:
-    return f"{json_object}(" + ", ".join(f"'{k}', {alias}.{c}" for k, c in _PARTS) + ")"
 
 
 def _joins(m: str, f: str) -> str:
@@ -72,18 +68,19 @@ def _unique_joins(m: str, f: str) -> str:
     return " AND ".join(f"{a} = {b}" for a, b in zip(_unique_key(f, True), _unique_key(m, False), strict=True))
 
 
-def _insert_sql(source: str, json_object: str, where: str = "", ordered: bool = True,
+def _insert_sql(source: str, where: str = "", ordered: bool = True,
                 on_conflict: bool = True) -> str:
     """INSERT of Match rows from `source`, in key order (offer first: the unique indexes lead with
     it) unless the source is already stored in that order (`ordered=False` skips the sort)."""
     order = "ORDER BY f.offer_id, f.need_id, f.source_company_id, f.target_company_id" if ordered else ""
-    cols = ("offer_id, need_id, source_company_id, target_company_id, prospective, score, parts, reasons, "
+    cols = ("offer_id, need_id, source_company_id, target_company_id, prospective, score, "
+            f"{', '.join(PART_COLUMNS)}, reasons, "
             "distance_km, exchangeable_yearly, unit, impact, co2e_t, eur_provider, eur_receiver, diverted_t, "
             "status, stream_changed, engine_version, run_id, created_at, updated_at")
     return f"""
         INSERT INTO {MATCH} ({cols})
         SELECT NULLIF(f.offer_id, -1), NULLIF(f.need_id, -1), f.source_company_id, f.target_company_id,
-               f.prospective, f.score, {_parts_sql("f", json_object)}, '[]', f.distance_km,
+               f.prospective, f.score, {", ".join(f"f.{c}" for c in PART_COLUMNS)}, '[]', f.distance_km,
                f.exchangeable_yearly, {_units_case("f.unit")}, '{{}}', f.co2e_t, f.eur_provider,
                f.eur_receiver, f.diverted_t, %s, false, %s, %s, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP
         FROM {source} f {where}
@@ -167,12 +164,11 @@ def _postgresql(cur, run_id: int) -> dict[str, int]:
     for i in range(0, len(gone), 20000):
         retired += Match.objects.filter(pk__in=gone[i:i + 20000]).delete()[1].get(Match._meta.label, 0)
     changed = " OR ".join(
-        [f"m.{c} IS DISTINCT FROM f.{c}" for c in NUMBERS]
-        + [f"(m.parts->>'{k}')::float IS DISTINCT FROM f.{c}" for k, c in _PARTS]
+        [f"m.{c} IS DISTINCT FROM f.{c}" for c in (*NUMBERS, *PART_COLUMNS)]
         + ["m.engine_version IS DISTINCT FROM %s", "m.reasons::text <> '[]'"]
     )
     cur.execute(f"""
-        UPDATE {MATCH} m SET score = f.score, parts = {_parts_sql("f", "jsonb_build_object")},
+        UPDATE {MATCH} m SET score = f.score, {", ".join(f"{c} = f.{c}" for c in PART_COLUMNS)},
             reasons = '[]', impact = '{{}}', distance_km = f.distance_km,
             exchangeable_yearly = f.exchangeable_yearly, unit = {_units_case("f.unit")}, co2e_t = f.co2e_t,
             eur_provider = f.eur_provider, eur_receiver = f.eur_receiver, diverted_t = f.diverted_t,
@@ -197,7 +193,7 @@ def _postgresql(cur, run_id: int) -> dict[str, int]:
         # matching_final was written in key order (DISTINCT ON ... ORDER BY key): no second sort. In the
         # bulk path the table is locked (DROP INDEX) and rows conflicting with a kept match are left out
         # by their unique columns: no speculative insertion (ON CONFLICT costs half again as much).
-        _insert_sql("matching_final", "jsonb_build_object",
+        _insert_sql("matching_final",
                     f"WHERE NOT EXISTS (SELECT 1 FROM {MATCH} m WHERE {_joins('m', 'f')})" if not rebuild else
                     f"WHERE NOT EXISTS (SELECT 1 FROM {MATCH} m WHERE {_unique_joins('m', 'f')})",
                     ordered=False, on_conflict=not rebuild),
@@ -220,7 +216,7 @@ def _postgresql(cur, run_id: int) -> dict[str, int]:
 def _portable(cur, run_id: int) -> dict[str, int]:
     suggested = str(MatchStatus.SUGGESTED)
     retired = Match.objects.retirable().delete()[1].get(Match._meta.label, 0)
-    cur.execute(_insert_sql(STAGE, "json_object", "WHERE f.run_id = %s"),
+    cur.execute(_insert_sql(STAGE, "WHERE f.run_id = %s"),
                 [*_unit_params(), suggested, engine.ENGINE_VERSION, run_id, run_id])
     kept = Match.objects.filter(run_id=run_id).count()
     prospective = Match.objects.filter(run_id=run_id, prospective=True).count()

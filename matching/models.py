@@ -79,6 +79,11 @@ class MatchQuerySet(models.QuerySet):
         return self.exclude(status__in=(MatchStatus.REJECTED, MatchStatus.DECLINED, MatchStatus.WITHDRAWN))
 
 
+# The score's parts: engine name -> Match column (the staging table uses the same columns).
+PART_FIELDS = {"compatibility": "compatibility", "distance": "distance_part", "volume_value": "volume_value_part",
+               "availability": "availability_part"}
+
+
 class Match(models.Model):
     """A suggested exchange: an offer for a need, or an offer for a company whose sector typically
     uses it (prospective), with its score, the parts of the score, reasons and estimated impact."""
@@ -100,7 +105,12 @@ class Match(models.Model):
                                        db_constraint=False)
     prospective = models.BooleanField(_("prospective"), default=False)
     score = models.FloatField(_("score"))
-    parts = models.JSONField(_("score parts"), default=dict)
+    # The four parts of the score, as columns: a full run writes a million rows, and numbers store and
+    # compare at a fraction of a JSON object's cost. `parts` reads and sets them as one dict.
+    compatibility = models.FloatField(_("compatibility"), default=0)
+    distance_part = models.FloatField(_("distance part"), default=0)
+    volume_value_part = models.FloatField(_("volume and value part"), default=0)
+    availability_part = models.FloatField(_("availability part"), default=0)
     # Empty for full-run rows, which store numbers only; `Match.objects.explained()` rebuilds them.
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
     distance_km = models.FloatField(_("distance (km)"))
@@ -171,6 +181,16 @@ class Match(models.Model):
     @property
     def revealed(self) -> bool:
         return self.revealed_at is not None
+
+    @property
+    def parts(self) -> dict[str, float]:
+        """The score's parts by the engine's names (compatibility, distance, volume_value, availability)."""
+        return {key: getattr(self, field) for key, field in PART_FIELDS.items()}
+
+    @parts.setter
+    def parts(self, value: dict[str, float]) -> None:
+        for key, field in PART_FIELDS.items():
+            setattr(self, field, float(value.get(key, 0.0)))
 
 
 class MatchingRun(models.Model):

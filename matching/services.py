@@ -29,6 +29,7 @@ from matching import engine
 from matching.choices import MatchStatus, RunKind, RunStatus
 from matching.engine.columns import MatchColumns
 from matching.engine.prospective import nace_sector, prospective_divisions, prospective_sectors
+from matching.explain import impact_dict
 from matching.finalise import apply_staged
 from matching.models import Match, MatchCandidate, MatchingRun
 from streams.choices import Direction, StreamStatus
@@ -43,8 +44,8 @@ WORKING_STATUSES = (
     MatchStatus.IMPLEMENTED,
 )
 MATCH_COLUMNS = (
-    "offer_id", "need_id", "source_company_id", "target_company_id", "prospective", "score", "parts",
-    "reasons", "distance_km", "exchangeable_yearly", "unit", "impact", "co2e_t", "eur_provider",
+    "offer_id", "need_id", "source_company_id", "target_company_id", "prospective", "score", "compatibility",
+    "distance_part", "volume_value_part", "availability_part", "reasons", "distance_km", "exchangeable_yearly", "unit", "impact", "co2e_t", "eur_provider",
     "eur_receiver", "diverted_t",
 )
 _ROUTES = {"landfill", "incineration", "energy_recovery", "recycling", "sewer", "other"}
@@ -196,19 +197,11 @@ def matchable_streams():
 
 def _row(c: engine.MatchCandidate) -> tuple:
     imp = c.impact
-    parts = {
-        "compatibility": round(c.parts.compatibility, 6), "distance": round(c.parts.distance, 6),
-        "volume_value": round(c.parts.volume_value, 6), "availability": round(c.parts.availability, 6),
-    }
-    impact = {
-        "quantity_yearly": imp.quantity_yearly, "unit": imp.unit, "diverted_t": imp.diverted_t,
-        "co2e_t": imp.co2e_t, "eur_provider": imp.eur_provider, "eur_receiver": imp.eur_receiver,
-        "transport_eur": imp.transport_eur, "assumptions": list(imp.assumptions),
-    }
     return (
         c.offer_id, c.need_id, c.source_company_id, c.target_company_id, c.prospective,
-        min(1.0, max(0.0, float(c.score))), parts, list(c.reasons), float(c.distance_km),
-        float(c.exchangeable_yearly), imp.unit, impact, float(imp.co2e_t), float(imp.eur_provider),
+        min(1.0, max(0.0, float(c.score))), round(c.parts.compatibility, 6), round(c.parts.distance, 6),
+        round(c.parts.volume_value, 6), round(c.parts.availability, 6), list(c.reasons), float(c.distance_km),
+        float(c.exchangeable_yearly), imp.unit, impact_dict(imp), float(imp.co2e_t), float(imp.eur_provider),
         float(imp.eur_receiver), float(imp.diverted_t),
     )
 

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db.models import Case, F, IntegerField, Value, When, Window
 from django.db.models.functions import RowNumber
 
-from matching.models import Match
+from matching.models import PART_FIELDS, Match
 from symbiosis.exports import safe_cell
 
 KEYS = (
@@ -31,15 +31,20 @@ def export_rows():
         .values_list(
             "offer_id", "offer__external_ref", "need_id", "need__external_ref", "source_company_id",
             "source_company__external_ref", "target_company_id", "target_company__external_ref", "rank", "score",
-            "parts", "prospective", "distance_km", *IMPACT_COLUMNS,
+            *PART_FIELDS.values(), "prospective", "distance_km", *IMPACT_COLUMNS,
         )
         .order_by("offer_id", "need_id", "rank")
     )
-    n = len(KEYS) - 1
+    head = KEYS[:KEYS.index("parts")]  # the columns before the parts, read as they are
+    p = len(head)
+    tail = KEYS[p + 1:-1]  # prospective, distance_km
+    q = p + len(PART_FIELDS)
     for row in qs.iterator(chunk_size=5000):
-        out = dict(zip(KEYS[:n], row[:n], strict=True))
+        out = dict(zip(head, row[:p], strict=True))
+        out["parts"] = dict(zip(PART_FIELDS, row[p:q], strict=True))
+        out.update(zip(tail, row[q:q + len(tail)], strict=True))
         # Impact figures from the row's columns (full runs store numbers only; see matching/explain.py).
-        out["impact"] = dict(zip(IMPACT_KEYS, row[n:], strict=True))
+        out["impact"] = dict(zip(IMPACT_KEYS, row[q + len(tail):], strict=True))
         yield out
 
 
