@@ -253,26 +253,12 @@ def _flag_changed(stream_ids: list[int]) -> int:
 def shard_columns(specs: list[engine.StreamSpec], companies: list[engine.CompanySpec], *, shard: int, shards: int,
                   as_of, stats: dict | None = None) -> MatchColumns:
     """The matches shard ``shard`` of ``shards`` owns: the top K (and prospective companies) of its
-    offers (``id % shards == shard``) against all needs, and of its needs against all offers. The
-    union over shards equals one run over everything (tests/matching/engine/test_columns.py)."""
-    common = {"config": engine_config(), "rules": engine_rules(), "companies": companies,
-              "priors": engine_priors(), "as_of": as_of}
-    offers = [s for s in specs if s.direction == Direction.OFFER]
-    needs = [s for s in specs if s.direction == Direction.NEED]
-    if shards == 1:
-        return engine.rank_columns(engine.CandidateIndex([*offers, *needs], **common), stats=stats)
-    own_o = [s for s in offers if s.id % shards == shard]
-    own_n = [s for s in needs if s.id % shards == shard]
-    a = engine.rank_columns(engine.CandidateIndex([*own_o, *needs], **common), keep=("offer",), stats=stats)
-    b = engine.rank_columns(engine.CandidateIndex([*offers, *own_n], **common), keep=("need",), stats=stats)
-    both = MatchColumns.concat([a, b])
-    # A declared pair in the top K of its own offer and of its own need comes from both rankings.
-    key = np.lexsort((both["target_company_id"], both["source_company_id"], both["need_id"], both["offer_id"]))
-    sorted_cols = [both[c][key] for c in ("offer_id", "need_id", "source_company_id", "target_company_id")]
-    first = np.ones(len(key), dtype=bool)
-    if len(key) > 1:
-        first[1:] = np.any([c[1:] != c[:-1] for c in sorted_cols], axis=0)
-    return MatchColumns({k: v[key[first]] for k, v in both.data.items()})
+    offers and needs (``id % shards == shard``), each searched against every counterpart, in one
+    index of all streams. The union over shards equals one run over everything
+    (tests/matching/engine/test_columns.py)."""
+    index = engine.CandidateIndex(specs, config=engine_config(), rules=engine_rules(), companies=companies,
+                                  priors=engine_priors(), as_of=as_of)
+    return engine.rank_columns(index, shard=None if shards == 1 else (shard, shards), stats=stats)
 
 
 # --- Runs ----------------------------------------------------------------------------------------

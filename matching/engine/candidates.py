@@ -233,18 +233,24 @@ class CandidateIndex:
     def _level(self, key: tuple) -> float:
         return min(1.0, key_level(key, self.rules, self.config))
 
-    def batch_tasks(self, sides=("o", "n")) -> list[tuple[float, list[_Task]]]:
+    def batch_tasks(self, sides=("o", "n"), own=(None, None)) -> list[tuple[float, list[_Task]]]:
         """Tasks for searching every block from ``sides`` (both by default), grouped by level
-        (descending). Searching from one side finds the exact top K of that side's anchors."""
+        (descending). Searching from one side finds the exact top K of that side's anchors.
+        ``own`` = (offer mask, need mask), either None for all: only those rows are anchors."""
         ob, nb = self.offer_blocks, self.need_blocks
+        own_o, own_n = own
         by_level: dict[float, list[_Task]] = {}
         for key in sorted(set(ob.members) & set(nb.members), key=repr):
             level = self._level(key)
             tasks = by_level.setdefault(level, [])
             om, nm = ob.members[key], nb.members[key]
-            if "o" in sides:
+            if own_o is not None:
+                om = om[own_o[om]]
+            if own_n is not None:
+                nm = nm[own_n[nm]]
+            if "o" in sides and len(om):
                 tasks += self._tasks_for(om, self.offers, "o", key)
-            if "n" in sides:
+            if "n" in sides and len(nm):
                 tasks += self._tasks_for(nm, self.needs, "n", key)
         return sorted(by_level.items(), key=lambda kv: -kv[0])
 

@@ -234,14 +234,19 @@ def _prospective_columns(index: CandidateIndex, T: StreamTable, sc: dict, rows: 
 
 
 def rank_columns(
-    index: CandidateIndex, *, keep=("offer", "need"), stats: dict | None = None, clock=None
+    index: CandidateIndex,
+    *,
+    keep=("offer", "need"),
+    shard: tuple[int, int] | None = None,
+    stats: dict | None = None,
+    clock=None,
 ) -> MatchColumns:
     """The matches ``rank_index(index)`` returns, as columns in the same order.
 
     ``keep`` names the sides whose lists are computed: "offer" keeps each offer's top K declared
     matches and its prospective receivers; "need" each need's top K and its prospective providers.
-    A sharded run ranks its own offers with ``keep=("offer",)`` and its own needs with
-    ``keep=("need",)``; the union over shards equals one run with both sides."""
+    ``shard=(i, n)`` computes only the lists of the streams with ``id % n == i`` (searched from those
+    streams, against every counterpart of the index); the union over ``i`` equals one run."""
     from .ranking import Laps, _order_keys, _partners, _prospective_rows  # shared with the object path
 
     laps = Laps(clock)
@@ -249,24 +254,33 @@ def rank_columns(
 
     cfg = index.config
     otab, ntab = index.offers, index.needs
+    own_o = own_n = None
+    if shard is not None:
+        i, n = shard
+        own_o, own_n = otab.ids % n == i, ntab.ids % n == i
     track = tuple(s[0] for s in ("offer", "need") if s in keep)
-    sc = run_search(index, index.batch_tasks(track), otab, ntab, track=track, stats=stats)
+    sc = run_search(index, index.batch_tasks(track, own=(own_o, own_n)), otab, ntab, track=track, stats=stats)
     lap("search")
     keys = rank_keys(sc["total"], cfg.score_decimals)
     none = np.zeros(len(keys), dtype=bool)
     top_o = top_k_mask(sc["oi"], keys, ntab.ids[sc["ni"]], cfg.top_k) if "offer" in keep else none
     top_n = top_k_mask(sc["ni"], keys, otab.ids[sc["oi"]], cfg.top_k) if "need" in keep else none
+    if own_o is not None:
+        top_o &= own_o[sc["oi"]]
+        top_n &= own_n[sc["ni"]]
     rows = np.flatnonzero(top_o | top_n)
     lap("top_k")
     parts = [MatchColumns(_declared_columns(index, sc, rows))]
     if "offer" in keep:
         ro = np.flatnonzero(top_o)
-        p, r = _prospective_rows(index, otab, _partners(otab.n, sc["oi"][ro], ntab.company[sc["ni"][ro]]))
+        p, r = _prospective_rows(index, otab, _partners(otab.n, sc["oi"][ro], ntab.company[sc["ni"][ro]]),
+                                 None if own_o is None else np.flatnonzero(own_o))
         if p is not None and len(r):
             parts.append(MatchColumns(_prospective_columns(index, otab, p, r, "offer")))
     if "need" in keep:
         rn = np.flatnonzero(top_n)
-        p, r = _prospective_rows(index, ntab, _partners(ntab.n, sc["ni"][rn], otab.company[sc["oi"][rn]]))
+        p, r = _prospective_rows(index, ntab, _partners(ntab.n, sc["ni"][rn], otab.company[sc["oi"][rn]]),
+                                 None if own_n is None else np.flatnonzero(own_n))
         if p is not None and len(r):
             parts.append(MatchColumns(_prospective_columns(index, ntab, p, r, "need")))
     lap("prospective_and_impact")

@@ -65,14 +65,18 @@ def _declared_candidates(
     return out
 
 
-def _prospective_rows(index: CandidateIndex, T: StreamTable, partners: list[set[int]]):
-    """Scored prospective pairs for every stream of T and the rows kept (top ``prospective_top_k`` per
-    stream); ``partners[a]`` = companies already in the stream's own top K of declared matches."""
+def _prospective_rows(index: CandidateIndex, T: StreamTable, partners: list[set[int]], anchors=None):
+    """Scored prospective pairs for the streams of T (rows ``anchors``, all by default) and the rows
+    kept (top ``prospective_top_k`` per stream); ``partners[a]`` = companies already in the stream's
+    own top K of declared matches."""
     cfg, C, priors = index.config, index.companies, index.priors
     if priors is None or C.n == 0 or not cfg.prospective_companies or cfg.prospective_top_k <= 0 or T.n == 0:
         return None, np.zeros(0, dtype=np.int64)
-    skips = [skip_companies(T.specs[a], partners[a], C) for a in range(T.n)]
-    ai, ci, ev = prospective_pairs(T, np.arange(T.n), skips, C, priors, cfg)
+    anchors = np.arange(T.n) if anchors is None else np.asarray(anchors, dtype=np.int64)
+    skips: list[set[int]] = [set()] * T.n
+    for a in anchors.tolist():
+        skips[a] = skip_companies(T.specs[a], partners[a], C)
+    ai, ci, ev = prospective_pairs(T, anchors, skips, C, priors, cfg)
     sc = score_prospective(T, C, ai, ci, ev, skips, cfg)
     ok = np.flatnonzero(sc["total"] >= cfg.min_score)
     keys = rank_keys(sc["total"][ok], cfg.score_decimals)
