@@ -259,7 +259,8 @@ def rank_columns(
         i, n = shard
         own_o, own_n = otab.ids % n == i, ntab.ids % n == i
     track = tuple(s[0] for s in ("offer", "need") if s in keep)
-    sc = run_search(index, index.batch_tasks(track, own=(own_o, own_n)), otab, ntab, track=track, stats=stats)
+    sc = run_search(index, index.batch_tasks(track, own=(own_o, own_n)), otab, ntab, track=track,
+                    own=(own_o, own_n), stats=stats)
     lap("search")
     keys = rank_keys(sc["total"], cfg.score_decimals)
     none = np.zeros(len(keys), dtype=bool)

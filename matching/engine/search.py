@@ -102,12 +102,15 @@ def _merge(parts: list[dict]) -> dict:
 
 
 class _Search:
-    def __init__(self, index, otab: StreamTable, ntab: StreamTable, track):
+    def __init__(self, index, otab: StreamTable, ntab: StreamTable, track, own=(None, None)):
         self.index, self.otab, self.ntab = index, otab, ntab
         cfg = self.cfg = index.config
         self.dec = cfg.score_decimals
         self.min_key = int(np.floor(cfg.min_score * 10.0**self.dec + 0.5))
         self.top = {side: TopKeys(otab.n if side == "o" else ntab.n, cfg.top_k) for side in track}
+        # Per side, the rows whose top K is wanted (None: all). A pair only useful to another row's list
+        # is neither counted nor kept.
+        self.own = {"o": own[0], "n": own[1]}
         self.width = max(1, ntab.n)
         self.kept: list[dict] = []
         self.pending = 0
@@ -129,8 +132,14 @@ class _Search:
         useful = np.zeros(len(keys), dtype=bool)
         for side, tk in self.top.items():
             rows, counters = (sc["oi"], sc["ni"]) if side == "o" else (sc["ni"], sc["oi"])
-            tk.push(rows, keys, counters)
-            useful |= keys >= tk.theta(rows)
+            mine = self.own[side]
+            if mine is None:
+                tk.push(rows, keys, counters)
+                useful |= keys >= tk.theta(rows)
+            else:
+                m = mine[rows]
+                tk.push(rows[m], keys[m], counters[m])
+                useful |= m & (keys >= tk.theta(rows))
         if not useful.all():
             sc = {key: v[useful] for key, v in sc.items()}
         self.kept.append(sc)
@@ -153,7 +162,9 @@ class _Search:
         keys = rank_keys(sc["total"], self.dec)
         keep = np.zeros(len(keys), dtype=bool)
         for side, tk in self.top.items():
-            keep |= keys >= tk.theta(sc["oi"] if side == "o" else sc["ni"])
+            rows = sc["oi"] if side == "o" else sc["ni"]
+            mine = self.own[side]
+            keep |= (keys >= tk.theta(rows)) if mine is None else (mine[rows] & (keys >= tk.theta(rows)))
         self.kept = [{k: v[keep] for k, v in sc.items()}]
 
     def theta_score(self, side: str, anchors: np.ndarray) -> np.ndarray:
@@ -279,17 +290,18 @@ class _Search:
 
 
 def run_search(
-    index, tasks_by_level, otab: StreamTable, ntab: StreamTable, *, track=("o", "n"), stats=None
+    index, tasks_by_level, otab: StreamTable, ntab: StreamTable, *, track=("o", "n"), own=(None, None), stats=None
 ) -> dict:
     """Search the tasks level by level; returns the scored pairs that can still be in a top K
     (deduplicated).
 
     ``tasks_by_level`` is [(level, [_Task, ...]), ...] in descending level. Anchors of side "o" index
     ``otab`` and their members index ``ntab``; side "n" the other way round. ``track`` names the sides
-    whose top K is kept (``match_one`` tracks only the new stream's side). ``stats`` (a dict) receives
+    whose top K is kept (``match_one`` tracks only the new stream's side); ``own`` = (offer rows mask,
+    need rows mask), either None for all, limits that to some rows of a side. ``stats`` (a dict) receives
     the number of pairs found and scored.
     """
-    s = _Search(index, otab, ntab, track)
+    s = _Search(index, otab, ntab, track, own)
     for level, tasks in tasks_by_level:
         if level**s.cfg.w_compatibility < s.cfg.min_score or level <= 0.0:
             break
