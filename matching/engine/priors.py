@@ -15,8 +15,9 @@ the data refine the result as one more level (averaged over the words). The same
 The counterpart's own NACE division (the provider's for an offer) is *not* a context by default: on the
 MAESTRI exchanges, contexts such as "EWC chapter 10 from division 24" hold one or two exchanges each, and
 letting them refine the EWC evidence made the leave-one-case-out ranking worse (division hit@5 0.69 with
-them, 0.73 without; ``benchmarks/match_quality.py``, docs/matching.md). ``learn_priors(...,
-counterpart_division=True)`` restores them. Everything is pure and deterministic.
+them, 0.72 without, with the curated rules; chosen on the same queries, see ``benchmarks/match_quality.py
+--nested`` and docs/matching.md). ``learn_priors(..., counterpart_division=True)`` restores them.
+Everything is pure and deterministic.
 """
 
 from __future__ import annotations
