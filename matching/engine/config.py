@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-ENGINE_VERSION = "engine-1.0.0"
+ENGINE_VERSION = "engine-1.1.0"  # 1.1: sector priors no longer condition on the counterpart division
 
 
 def _frozen(d: dict) -> tuple:

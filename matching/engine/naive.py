@@ -43,7 +43,7 @@ def _top(items, key, k):
 def _prospective(
     stream: StreamSpec, companies: list[CompanySpec], sectors, partners: set[int], priors, config
 ):
-    tops = dict(top_sectors(prior_key(stream), sectors, priors, config))
+    tops = dict(top_sectors(prior_key(stream, priors), sectors, priors, config))
     found = []
     for c in companies:
         if c.id == stream.company_id or c.id in partners or c.id in stream.excluded_company_ids:

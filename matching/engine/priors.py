@@ -2,15 +2,22 @@
 
 Learned from documented exchanges (EWC code, provider NACE, receiver NACE) plus curated rules, with
 hierarchical Dirichlet back-off: the distribution over receiver divisions for the most specific context
-(EWC code and provider division) is smoothed towards the next more general one, down to the global
-distribution and finally a uniform one:
+(the full EWC code) is smoothed towards the next more general one, down to the global distribution and
+finally a uniform one:
 
     P_k(d) = (n_k(d) + beta * P_{k+1}(d)) / (N_k + beta)
 
-Contexts, most general first: everything; provider division; category lineage (root to leaf, when the
-records carry categories); EWC chapter; chapter + provider division; sub-chapter; sub-chapter + provider
-division; code; code + provider division. A context without data is skipped. The same tables, mirrored,
-give "who typically produces this" for a need. Everything is pure and deterministic.
+Contexts, most general first: everything; category lineage (root to leaf, when the records carry
+categories); EWC chapter; sub-chapter; code. A context without data is skipped. Description words seen in
+the data refine the result as one more level (averaged over the words). The same tables, mirrored, give
+"who typically produces this" for a need.
+
+The counterpart's own NACE division (the provider's for an offer) is *not* a context by default: on the
+MAESTRI exchanges, contexts such as "EWC chapter 10 from division 24" hold one or two exchanges each, and
+letting them refine the EWC evidence made the leave-one-case-out ranking worse (division hit@5 0.69 with
+them, 0.72 without, with the curated rules; chosen on the same queries, see ``benchmarks/match_quality.py
+--nested`` and docs/matching.md). ``learn_priors(..., counterpart_division=True)`` restores them.
+Everything is pure and deterministic.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from .compat import format_ewc, normalise_ewc
 from .types import ExchangeRecord, PriorRule, SectorPrior
 
 DEFAULT_BACKOFF = 2.0  # assumption: two pseudo-exchanges of the parent context; see module docstring.
+# Measured, not assumed: the counterpart-division contexts lowered match quality (module docstring).
+DEFAULT_COUNTERPART_DIVISION = False
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 
@@ -220,10 +229,18 @@ class _Table:
 class Priors:
     """Learned sector priors. Build with ``learn_priors``; read with the ``*_distribution`` methods."""
 
-    def __init__(self, receiver: _Table, provider: _Table, backoff: float, names: dict[str, str] | None):
+    def __init__(
+        self,
+        receiver: _Table,
+        provider: _Table,
+        backoff: float,
+        names: dict[str, str] | None,
+        counterpart_division: bool = DEFAULT_COUNTERPART_DIVISION,
+    ):
         self._recv = receiver
         self._prov = provider
         self.backoff = float(backoff)
+        self.counterpart_division = bool(counterpart_division)
         self.division_names = dict(names or {})
         vocab = set()
         for table in (receiver, provider):
@@ -238,6 +255,11 @@ class Priors:
         self._class_memo: dict[tuple, dict[str, dict[str, float]]] = {}
 
     # --- distributions -------------------------------------------------------------------------
+    def key_division(self, division: str) -> str:
+        """The part of the counterpart's division the priors depend on: the division, or "" when the
+        priors ignore it (then every division shares one cache entry)."""
+        return division[:2] if self.counterpart_division else ""
+
     def _table(self, role: str) -> _Table:
         return self._recv if role == "receiver" else self._prov
 
@@ -286,6 +308,7 @@ class Priors:
 
     def _context_lists(self, ewc_codes, other_div, lineage, role) -> tuple[tuple[tuple, ...], ...]:
         """Per EWC code, the contexts (general to specific) that have data for this role."""
+        other_div = self.key_division(other_div or "")
         key = (tuple(ewc_codes), other_div, tuple(lineage), role)
         hit = self._ctx_cache.get(key)
         if hit is None:
@@ -436,11 +459,13 @@ def learn_priors(
     rules: tuple[PriorRule, ...] = (),
     backoff: float = DEFAULT_BACKOFF,
     division_names: dict[str, str] | None = None,
+    counterpart_division: bool = DEFAULT_COUNTERPART_DIVISION,
 ) -> Priors:
     """Learn receiver and provider priors from exchange records and curated rules (pure, deterministic).
 
     A record's weight is split evenly over its EWC codes and over the combinations of its provider and
     receiver NACE codes. A curated rule adds ``weight`` pseudo-exchanges at its EWC prefix level.
+    ``counterpart_division`` also conditions on the other party's division (see the module docstring).
     """
     recv, prov = _Table(), _Table()
     for rec in exchanges:
@@ -454,9 +479,9 @@ def learn_priors(
         for code in codes:
             for p in pn:
                 for r in rn:
-                    for ctx in _contexts(code, p[:2], lineage, "p"):
+                    for ctx in _contexts(code, p[:2] if counterpart_division else "", lineage, "p"):
                         recv.add(ctx, r, w)
-                    for ctx in _contexts(code, r[:2], lineage, "r"):
+                    for ctx in _contexts(code, r[:2] if counterpart_division else "", lineage, "r"):
                         prov.add(ctx, p, w)
         wt = float(rec.weight) / (len(pn) * len(rn))
         for tok in text_tokens(rec.description):
@@ -475,4 +500,4 @@ def learn_priors(
         table.curated[ctx][nace[:2]].append(rule.note or rule.source)
     recv.freeze()
     prov.freeze()
-    return Priors(recv, prov, backoff, division_names)
+    return Priors(recv, prov, backoff, division_names, counterpart_division)

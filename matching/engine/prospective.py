@@ -33,14 +33,15 @@ from .types import ALL_MONTHS, CompanySpec, StreamSpec
 SMALL_SECTOR = 8
 
 
-def prior_key(stream: StreamSpec) -> tuple:
-    """What the sector priors of a stream depend on: role, EWC codes, own division, category lineage and
-    description words."""
+def prior_key(stream: StreamSpec, priors=None) -> tuple:
+    """What the sector priors of a stream depend on: role, EWC codes, own division (only when ``priors``
+    use it, see ``Priors.key_division``), category lineage and description words."""
     role = "receiver" if stream.direction == "offer" else "provider"
+    div = stream.nace_division[:2] if priors is None else priors.key_division(stream.nace_division)
     return (
         role,
         tuple(stream.ewc_codes),
-        stream.nace_division[:2],
+        div,
         lineage(stream.category, stream.category_ancestors),
         text_tokens(stream.description),
     )
@@ -89,7 +90,7 @@ class CompanyIndex:
 
     def top_sectors(self, stream: StreamSpec, priors) -> list[tuple[int, float]]:
         """The strongest sectors for a stream: [(sector index, evidence)], best first."""
-        key = prior_key(stream)
+        key = prior_key(stream, priors)
         hit = self._top.get(key)
         if hit is None:
             hit = top_sectors(key, self.sectors, priors, self.config)
@@ -133,12 +134,14 @@ def prospective_divisions(stream: StreamSpec, priors, config: EngineConfig) -> f
     before building the company index; the result is the same."""
     if priors is None or not config.prospective_companies:
         return frozenset()
-    role, codes, other, lin, toks = prior_key(stream)
+    role, codes, other, lin, toks = prior_key(stream, priors)
     dist = priors.distribution(codes, other, lin, role, toks)
     return frozenset(d for d, p in dist.items() if p >= config.min_prior and p > 0.0)
 
 
-def prospective_sectors(stream: StreamSpec, present, priors, config: EngineConfig) -> frozenset[tuple[str, str]]:
+def prospective_sectors(
+    stream: StreamSpec, present, priors, config: EngineConfig
+) -> frozenset[tuple[str, str]]:
     """Of the company sectors `present` (keys as `nace_sector` gives them), those a prospective
     counterpart of `stream` can come from: the ones `CompanyIndex.top_sectors` picks from exactly these
     sectors. Companies of the other sectors never become one, so an adapter that has the candidate
@@ -147,7 +150,7 @@ def prospective_sectors(stream: StreamSpec, present, priors, config: EngineConfi
     if priors is None or not config.prospective_companies:
         return frozenset()
     ordered = sorted(set(present))
-    return frozenset(ordered[si] for si, _ in top_sectors(prior_key(stream), ordered, priors, config))
+    return frozenset(ordered[si] for si, _ in top_sectors(prior_key(stream, priors), ordered, priors, config))
 
 
 def skip_companies(stream: StreamSpec, declared_partners, cindex: CompanyIndex) -> set[int]:
@@ -178,7 +181,7 @@ def prospective_pairs(
     # (anchor, sector, evidence) for every anchor's top sectors, grouped by prior key.
     groups: dict[tuple, list[int]] = {}
     for a in anchors.tolist():
-        groups.setdefault(prior_key(T.specs[a]), []).append(a)
+        groups.setdefault(prior_key(T.specs[a], priors), []).append(a)
     A, S, E = [], [], []
     for rows in groups.values():
         tops = cindex.top_sectors(T.specs[rows[0]], priors)
@@ -329,7 +332,7 @@ def score_prospective(
 
 
 def prior_reason(stream: StreamSpec, company: CompanySpec, priors) -> str:
-    role, codes, other, lin, toks = prior_key(stream)
+    role, codes, other, lin, toks = prior_key(stream, priors)
     div = sector_of(company)[0]
     text = priors.explain(codes, other, lin, role, div)
     words = priors.explain_text(toks, role, div)

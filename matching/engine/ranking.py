@@ -97,7 +97,7 @@ def _prospective_candidates(index: CandidateIndex, T: StreamTable, sc: dict, row
     with _gc_paused():
         for a, c, comp, d, vv, av, tot, km in zip(ai, ci, *cols, strict=True):
             s, company = T.specs[a], C.specs[c]
-            rkey = (prior_key(s), C.sectors[C.sector[c]][0])
+            rkey = (prior_key(s, priors), C.sectors[C.sector[c]][0])
             why = reasons.get(rkey)
             if why is None:
                 why = reasons[rkey] = prior_reason(s, company, priors)

@@ -31,7 +31,7 @@ def test_an_offer_gets_companies_whose_sector_typically_takes_it():
     assert c.need_id is None and c.offer_id == 1 and c.source_company_id == 10
     assert c.reasons[0] == "companies like these often use this"
     assert (
-        "recorded exchanges with EWC code 10 01 02 from NACE division 35 went to NACE division 23"
+        "5 of 9 recorded exchanges with EWC code 10 01 02 went to NACE division 23"
         in c.reasons[1]
     )
     assert c.impact.assumptions[0] == "prospective: assumes the company could take the whole offer"
