@@ -332,9 +332,12 @@ def one_size(n: int, naive_limit_s: float) -> dict:
     t0 = time.perf_counter()
     columns = rank_columns(index)
     out["rank_columns_s"] = time.perf_counter() - t0
+    # Every row, in order (ids start at 0 here: an absent side is None in objects, -1 in columns).
     out["rank_columns_same_rows"] = len(columns) == len(result) and [
-        (c.offer_id or -1, c.need_id or -1) for c in result[:1000]
-    ] == list(zip(columns["offer_id"][:1000].tolist(), columns["need_id"][:1000].tolist(), strict=True))
+        (-1 if c.offer_id is None else c.offer_id, -1 if c.need_id is None else c.need_id, c.source_company_id,
+         c.target_company_id) for c in result
+    ] == list(zip(*(columns[k].tolist() for k in ("offer_id", "need_id", "source_company_id", "target_company_id")),
+                  strict=True))
     t0 = time.perf_counter()
     index.warm()
     out["index_warm_s"] = time.perf_counter() - t0  # remaining KD-trees for match_one
