@@ -152,6 +152,9 @@ def _postgresql(cur, run_id: int) -> dict[str, int]:
         SELECT DISTINCT ON ({ukey}) * FROM {STAGE} s WHERE run_id = %s
         ORDER BY {ukey}, s.source_company_id, s.target_company_id""", [run_id])
     final_rows = cur.rowcount
+    cur.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {MATCH})")
+    if cur.fetchone()[0]:  # the first run: nothing to retire or update, no join to plan
+        return _insert_all(cur, run_id, final_rows)
     cur.execute(f"ANALYZE matching_final ({', '.join(KEY)})")
     dropped = _lock_references(cur)
     # Suggestions no longer found: their ids, deleted through the ORM so related rows follow the
@@ -178,7 +181,23 @@ def _postgresql(cur, run_id: int) -> dict[str, int]:
                 [*_unit_params(), engine.ENGINE_VERSION, run_id, suggested, engine.ENGINE_VERSION])
     updated = cur.rowcount
     cur.execute(f"SELECT count(*) FROM {MATCH}")
-    rebuild = _droppable_indexes(cur) if cur.fetchone()[0] < BULK_BELOW * final_rows else []
+    bulk = cur.fetchone()[0] < BULK_BELOW * final_rows
+    counts = _insert(cur, run_id, bulk, dropped)
+    return {**counts, "retired": retired, "updated": updated}
+
+
+def _insert_all(cur, run_id: int, final_rows: int) -> dict[str, int]:
+    """The first run: Match was empty, so nothing is retired or updated. A suggestion a one-stream run
+    commits meanwhile stays: the insert leaves out rows that conflict with it by their unique columns."""
+    dropped = _lock_references(cur)
+    return {**_insert(cur, run_id, bulk=final_rows > 0, dropped=dropped), "retired": 0, "updated": 0}
+
+
+def _insert(cur, run_id: int, bulk: bool, dropped: int) -> dict[str, int]:
+    """Insert the rows of matching_final that Match does not hold yet; with `bulk`, into a table
+    without its indexes (dropped before, rebuilt after, in this transaction)."""
+    suggested = str(MatchStatus.SUGGESTED)
+    rebuild = _droppable_indexes(cur) if bulk else []
     if rebuild:
         # DDL refuses to run while this transaction has deferred trigger events on the table (the
         # retirement above queues foreign-key checks of the rows that pointed at retired matches).
@@ -209,8 +228,8 @@ def _postgresql(cur, run_id: int) -> dict[str, int]:
         cur.execute(f"ANALYZE {MATCH} ({', '.join(PLANNED)})")
     cur.execute("SELECT count(*), count(*) FILTER (WHERE prospective) FROM matching_final")
     kept, prospective = cur.fetchone()
-    return {"matches": kept, "prospective": prospective, "retired": retired, "updated": updated,
-            "inserted": inserted, "indexes_rebuilt": len(rebuild), "dropped_deleted_references": dropped}
+    return {"matches": kept, "prospective": prospective, "inserted": inserted, "indexes_rebuilt": len(rebuild),
+            "dropped_deleted_references": dropped}
 
 
 def _portable(cur, run_id: int) -> dict[str, int]:
