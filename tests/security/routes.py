@@ -26,7 +26,8 @@ Kinds:
                     the body for anyone, staff and the region's own roles included.
 - ``creates(...)``  a collection that creates rows: a listing, plus POSTs whose body points at a
                     foreign object must create nothing.
-- ``staff_admin()`` Django admin: every non-staff persona is sent to the admin login.
+- ``staff_admin()`` Django admin: every non-staff persona is sent to the admin login; staff are never
+                    sent there, never get a 5xx, and get a 403 only where `staff=403` says so.
 """
 
 from __future__ import annotations
@@ -71,8 +72,9 @@ def creates(*bodies, ids: str | None = None) -> Route:
     return Route("creates", slot=ids, bodies=bodies)
 
 
-def staff_admin() -> Route:
-    return Route("staff_admin")
+def staff_admin(staff: int | None = None) -> Route:
+    """`staff`: the status a superuser gets where the admin refuses even them (read-only models)."""
+    return Route("staff_admin", staff={"get": staff} if staff else {})
 
 
 FMT = ("csv", "xlsx", "geojson")
@@ -181,6 +183,10 @@ ROUTES: dict[str, Route] = {
     "api_docs": public(),
     # --- Django admin: every pattern of the "admin" namespace ---------------------------------------
     "admin": staff_admin(),
+    # The audit trail is append-only: not even a superuser adds or deletes an event in the admin.
+    "admin:audit_auditevent_add": staff_admin(staff=403),
+    "admin:audit_auditevent_delete": staff_admin(staff=403),
+    "admin:autocomplete": staff_admin(staff=403),  # Django refuses it without its query parameters
     "admin:login": public(),
     "admin:logout": public(),
 }

@@ -314,7 +314,7 @@ def check_creates(world, clients, pattern: Pattern, route: Route) -> list[str]:
     return problems
 
 
-def check_staff_admin(world, clients, pattern: Pattern) -> list[str]:
+def check_staff_admin(world, clients, pattern: Pattern, route: Route) -> list[str]:
     values = {"object_id": world.tenants["B"].company.pk, "app_label": "companies", "content_type_id": 1, "id": world.personas["admin_a"].pk,
               "url": "nowhere/"}
     url = pattern.url(values)
@@ -322,8 +322,9 @@ def check_staff_admin(world, clients, pattern: Pattern) -> list[str]:
     for persona in PERSONAS:
         r = clients[persona].get(url)
         sent_to_login = r.status_code == 302 and r["Location"].startswith("/admin/login/")
-        if persona == "staff":  # a superuser: never refused, never sent to log in, never a 5xx
-            if sent_to_login or r.status_code == 403 or r.status_code >= 500:
+        if persona == "staff":  # a superuser: refused only where the route says so, never sent to log in
+            refused = r.status_code == 403
+            if sent_to_login or r.status_code >= 500 or refused != (route.staff.get("get") == 403):
                 problems.append(f"{_where(persona, 'get', url)}: {r.status_code} {r.get('Location', '')}")
             continue
         if not sent_to_login and r.status_code != 404:
@@ -345,7 +346,7 @@ def test_no_route_lets_a_persona_reach_another_tenant(pattern, world, clients):
     elif route.kind == "creates":
         problems = check_creates(world, clients, pattern, route)
     elif route.kind == "staff_admin":
-        problems = check_staff_admin(world, clients, pattern)
+        problems = check_staff_admin(world, clients, pattern, route)
     else:  # public and listing: scanned as every persona
         values = {"format": "json", **_sample(world, route)}
         problems = check_listing(world, clients, pattern, route, values)
