@@ -309,6 +309,9 @@ def check_creates(world, clients, pattern: Pattern, route: Route) -> list[str]:
                     problems.append(f"{where}: {r.status_code} and wrote rows pointing at a foreign object")
                 if r.status_code >= 500:
                     problems.append(f"{where}: {r.status_code}")
+                # The API says no in so many words; pages may re-render the form or redirect with a message.
+                elif pattern.api and r.status_code not in (400, 401, 403, 404):
+                    problems.append(f"{where}: {r.status_code}, expected a refusal (400, 401, 403 or 404)")
                 if found := leaks(world, persona, body_text(r)):
                     problems.append(f"{where}: body shows {found}")
     return problems
