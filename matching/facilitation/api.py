@@ -97,7 +97,7 @@ def _text_thread(request, match, rows, serializer_class, create, refused: str) -
     user may not use this thread (403)."""
     if rows is None:
         raise PermissionDenied(refused)
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):  # HEAD is a read: CSRF checks skip it, so it must never write
         return Response(serializer_class(rows, many=True).data)
     data = serializer_class(data=request.data)
     data.is_valid(raise_exception=True)

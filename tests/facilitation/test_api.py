@@ -9,7 +9,7 @@ import pytest
 from django.core import mail
 
 from matching.choices import MatchStatus
-from matching.models import Match, MatchEvent, MatchMessage, RealisedExchange
+from matching.models import Match, MatchEvent, MatchMessage, MatchNote, RealisedExchange
 from tests.facilitation.conftest import move, reveal
 
 pytestmark = [pytest.mark.django_db]
@@ -101,6 +101,17 @@ def test_notes_are_for_facilitators(api, world, facilitator, member):
     assert [n["text"] for n in api(facilitator).get(url(world.ab, "notes")).json()] == ["call them"]
     assert api(member).get(url(world.ab, "notes")).status_code == 403
     assert api(member).post(url(world.ab, "notes"), {"text": "x"}, format="json").status_code == 403
+
+
+@pytest.mark.parametrize("action", ["notes", "messages"])
+def test_head_on_a_thread_answers_like_get_and_writes_nothing(api, world, facilitator, member, other_member, action):
+    # HEAD was once handled as a POST: a 400 without a body, and a new note or message with one.
+    reveal(world.ab, facilitator, member, other_member)
+    client = api(facilitator)
+    before = (MatchNote.objects.count(), MatchMessage.objects.count())
+    response = client.generic("HEAD", url(world.ab, action), '{"text": "sent with HEAD"}', "application/json")
+    assert response.status_code == client.get(url(world.ab, action)).status_code == 200
+    assert (MatchNote.objects.count(), MatchMessage.objects.count()) == before
 
 
 def test_recording_a_realised_exchange_implements_the_match_and_scales_the_impact(api, world, facilitator, member,

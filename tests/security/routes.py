@@ -13,13 +13,21 @@ Kinds:
 - ``listing()``     a list or page that shows many rows: for every persona, no foreign tenant's
                     marker appears in the body, and (JSON) no foreign id in the results.
 - ``obj(slot)``     a route whose URL kwarg names one object: it is filled with every foreign object
-                    of `slot` (company, site, stream, match, run, region) and EVERY verb the view
-                    accepts must answer exactly like an id that does not exist (404 for signed-in
-                    personas; the login redirect or 401 for anonymous ones), leaving the tenant's
-                    rows unchanged.
+                    of `slot` (company, site, stream, match, run, region, upload, exclusion) and EVERY
+                    verb the view accepts must answer exactly like an id that does not exist (404 for
+                    signed-in personas; the login redirect or 401 for anonymous ones), leaving the
+                    tenant's rows unchanged. `parent="pk"` names the kwarg of the company that owns
+                    the object: it is filled with the object's own company AND with each company of
+                    the persona, so `/companies/<mine>/exclusions/<theirs>/` is tried too.
+                    Staff see every object (uploads excepted): reads answer 200, writes are judged on
+                    their content (200/201/202/204/302/400/409), never refused for who staff is;
+                    `staff={"get": 403}` states an exception with its reason. Personas with a role in
+                    a region get 200 on its routes. `aggregate=True`: no single company's marker in
+                    the body for anyone, staff and the region's own roles included.
 - ``creates(...)``  a collection that creates rows: a listing, plus POSTs whose body points at a
                     foreign object must create nothing.
-- ``staff_admin()`` Django admin: every non-staff persona is sent to the admin login.
+- ``staff_admin()`` Django admin: every non-staff persona is sent to the admin login; staff are never
+                    sent there, never get a 5xx, and get a 403 only where `staff=403` says so.
 """
 
 from __future__ import annotations
@@ -35,6 +43,12 @@ class Route:
     extra: dict = field(default_factory=dict)
     # For creates(): bodies as callables of a foreign tenant, e.g. lambda t: {"company": t.company.pk}.
     bodies: tuple = ()
+    # For obj(): the kwarg naming the company that owns the object (nested routes).
+    parent: str | None = None
+    # For obj(): what staff get where it is not "reads 200, writes judged on content", by verb.
+    staff: dict = field(default_factory=dict)
+    # For obj(): aggregates only, so no tenant's marker for anyone who may open it.
+    aggregate: bool = False
     # Sample kwargs for public object routes (reference data).
     sample: dict = field(default_factory=dict)
     api: bool = False
@@ -49,19 +63,24 @@ def listing(ids: str | None = None, **extra) -> Route:
     return Route("listing", slot=ids, extra=extra)
 
 
-def obj(slot: str, **extra) -> Route:
-    return Route("object", slot=slot, extra=extra)
+def obj(slot: str, *, parent: str | None = None, staff: dict | None = None, aggregate: bool = False,
+        **extra) -> Route:
+    return Route("object", slot=slot, extra=extra, parent=parent, staff=staff or {}, aggregate=aggregate)
 
 
 def creates(*bodies, ids: str | None = None) -> Route:
     return Route("creates", slot=ids, bodies=bodies)
 
 
-def staff_admin() -> Route:
-    return Route("staff_admin")
+def staff_admin(staff: int | None = None) -> Route:
+    """`staff`: the status a superuser gets where the admin refuses even them (read-only models)."""
+    return Route("staff_admin", staff={"get": staff} if staff else {})
 
 
 FMT = ("csv", "xlsx", "geojson")
+# A match's thread opens only once both companies are revealed to each other; the world's matches are
+# not revealed, so the thread is closed to everybody, staff included (docs/facilitation.md).
+THREAD_CLOSED = {"get": 403, "head": 403, "post": 403}
 _STREAM_BODY = {"direction": "offer", "kind": "material", "title": "stolen", "category": "MAT", "quantity": 1,
                 "unit": "t", "period": "year"}
 
@@ -86,7 +105,7 @@ ROUTES: dict[str, Route] = {
     "matching:match_detail": obj("match"),
     "matching:match_transition": obj("match"),
     "matching:match_note_create": obj("match"),
-    "matching:match_thread": obj("match"),
+    "matching:match_thread": obj("match", staff=THREAD_CLOSED),
     "matching:realised_record": obj("match"),
     "matching:review_queue": listing(),
     "matching:queue_bulk": creates(lambda t: {"ids": [t.match.pk], "action": "review"}),
@@ -94,7 +113,7 @@ ROUTES: dict[str, Route] = {
     "matching:notification_list": listing(),
     "matching:penalty_list": listing(),
     "companies:exclusion_list": obj("company"),
-    "companies:exclusion_delete": obj("company", exclusion_pk=(1,)),
+    "companies:exclusion_delete": obj("exclusion", parent="pk"),
     "streams:import_upload": listing(),
     "streams:import_template": public(fmt="csv"),
     "streams:import_preview": obj("upload"),
@@ -105,8 +124,8 @@ ROUTES: dict[str, Route] = {
     "matching:run_detail": obj("run"),
     "matching:run_progress": obj("run"),
     "dashboards:index": listing(),
-    "dashboards:region": obj("region"),
-    "dashboards:export": obj("region", fmt=FMT),
+    "dashboards:region": obj("region", aggregate=True),
+    "dashboards:export": obj("region", aggregate=True, fmt=FMT),
     "dashboards:open_data": listing(),
     "dashboards:open_data_export": listing(fmt=FMT),
     "dashboards:company_impact": obj("company"),
@@ -147,23 +166,27 @@ ROUTES: dict[str, Route] = {
     "match-transition": obj("match"),
     "match-events": obj("match"),
     "match-notes": obj("match"),
-    "match-messages": obj("match"),
+    "match-messages": obj("match", staff=THREAD_CLOSED),
     "match-realised": obj("match"),
     "notification-list": listing(),
     "company-exclusion-list": obj("company"),
-    "company-exclusion-detail": obj("company", pk=(1,)),
+    "company-exclusion-detail": obj("exclusion", parent="company_pk"),
     "import-create": listing(),
     "import-detail": obj("upload"),
     "import-commit": obj("upload"),
     "matching-run-list": creates(lambda t: {"kind": "stream", "stream": t.private_stream.pk}, ids="run"),
     "matching-run-detail": obj("run"),
     "dashboards_api:list": listing(),
-    "dashboards_api:region": obj("region"),
+    "dashboards_api:region": obj("region", aggregate=True),
     "dashboards_api:open_data": listing(),
     "schema": public(),
     "api_docs": public(),
     # --- Django admin: every pattern of the "admin" namespace ---------------------------------------
     "admin": staff_admin(),
+    # The audit trail is append-only: not even a superuser adds or deletes an event in the admin.
+    "admin:audit_auditevent_add": staff_admin(staff=403),
+    "admin:audit_auditevent_delete": staff_admin(staff=403),
+    "admin:autocomplete": staff_admin(staff=403),  # Django refuses it without its query parameters
     "admin:login": public(),
     "admin:logout": public(),
 }

@@ -1,9 +1,11 @@
 """Fuzzed API: schemathesis generates requests from /api/schema/ for every operation, as two companies'
-members and a facilitator, and checks that the app never answers 500, never answers with a status
-code the schema does not document, and never breaks the documented response schema or content type.
+members, a facilitator, a regional authority and an anonymous caller, and checks that the app never
+answers 500, never answers with a status code the schema does not document, and never breaks the
+documented response schema or content type.
 
-Reproducible: Hypothesis is derandomized (a fixed seed per test). Every request is counted and the
-module's last test asserts the total (FUZZ_MIN_REQUESTS, 3,000 by default).
+Reproducible: Hypothesis is derandomized (a fixed seed per test). Every request is counted per persona
+and the module's last test asserts the total (FUZZ_MIN_REQUESTS, 3,000 by default) and a floor for
+each persona, so no persona can silently drop out of the run.
 """
 
 from __future__ import annotations
@@ -33,10 +35,19 @@ from tests.factories import (
 )
 from tests.security.world import make_match
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "34"))
+# Signed-in personas with rows of their own get the deep budget. The anonymous caller and the authority
+# (no company) mostly meet 403/404 and empty lists, cheap answers with fewer paths through the code.
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "26"))
+EXAMPLES_LIGHT = int(os.environ.get("FUZZ_EXAMPLES_LIGHT", "12"))
 MIN_REQUESTS = int(os.environ.get("FUZZ_MIN_REQUESTS", "3000"))
-PERSONAS = ("member_a", "member_b", "facilitator")
+PERSONAS = ("member_a", "member_b", "facilitator", "authority", "anon")
+BUDGET = {"member_a": EXAMPLES, "member_b": EXAMPLES, "facilitator": EXAMPLES,
+          "authority": EXAMPLES_LIGHT, "anon": EXAMPLES_LIGHT}
+# Each persona must send at least this share of its budget over all operations (some operations have
+# too few distinct inputs to fill it).
+MIN_SHARE = 0.8
 COUNT: Counter = Counter()
+STATUSES: Counter = Counter()  # (persona, status code)
 
 APP = get_wsgi_application()
 CHECKS = [
@@ -74,8 +85,10 @@ def fuzz_world(django_db_setup, django_db_blocker, wsgi_in_test_transaction):
             "member_a": MembershipFactory(company=a).user,
             "member_b": MembershipFactory(company=b, role=MembershipRole.MEMBER).user,
             "facilitator": RegionRoleFactory(user=UserFactory(), region=region("SE22")).user,
+            "authority": RegionRoleFactory(user=UserFactory(), region=region("SE22"), role="authority").user,
         }
         tokens = {name: Token.objects.create(user=user).key for name, user in users.items()}
+        tokens["anon"] = None  # no credentials at all
         ids = {
             "companies": [a.pk, b.pk], "sites": [site_a.pk, site_b.pk],
             "streams": [offer.pk, need.pk, private.pk], "matches": [match.pk], "matching-runs": [],
@@ -94,19 +107,27 @@ LABELS = sorted(op.ok().label for op in SCHEMA.get_all_operations())
 def test_the_api_keeps_its_schema_under_fuzzing(label, persona, fuzz_world, db):
     tokens, ids = fuzz_world
     operation = SCHEMA.find_operation_by_label(label)
-    headers = {"Authorization": f"Token {tokens[persona]}"}
+    headers = {"Authorization": f"Token {tokens[persona]}"} if tokens[persona] else {}
     collection = label.split("/api/v1/")[-1].split("/")[0]
     known = ids.get(collection, [])
+    # The schema says who may call an operation: `{}` among its security requirements means "no
+    # credentials needed". Everything else must refuse an anonymous caller.
+    open_to_anyone = {} in (operation.definition.raw.get("security") or [])
 
     @given(case=operation.as_strategy(), data=st.data())
-    @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
+    @settings(max_examples=BUDGET[persona], derandomize=True, database=None, deadline=None,
               suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate, Phase.shrink])
     def run(case, data):
         # Half of the cases aim at an object that exists (own or another company's), not a random id.
         if known and "id" in (case.path_parameters or {}) and data.draw(st.booleans()):
             case.path_parameters["id"] = data.draw(st.sampled_from(known))
-        COUNT["requests"] += 1
-        case.call_and_validate(headers=headers, checks=CHECKS)
+        COUNT[persona] += 1
+        response = case.call_and_validate(headers=headers, checks=CHECKS)
+        STATUSES[persona, response.status_code] += 1
+        if persona == "anon" and not open_to_anyone:
+            assert response.status_code in (401, 403, 404), (
+                f"{case.method} {case.formatted_path}: {response.status_code} for an anonymous caller"
+            )
 
     run()
 
@@ -114,7 +135,11 @@ def test_the_api_keeps_its_schema_under_fuzzing(label, persona, fuzz_world, db):
 def test_the_fuzzer_sent_enough_requests(capsys):
     if not COUNT:
         pytest.skip("the fuzz tests did not run in this session")
-    total = COUNT["requests"]
+    total = sum(COUNT.values())
     with capsys.disabled():
-        print(f"\nschemathesis sent {total} requests")
+        print(f"\nschemathesis sent {total} requests: " + ", ".join(f"{p} {COUNT[p]}" for p in PERSONAS))
+        for p in PERSONAS:
+            print(f"  {p}: " + ", ".join(f"{code} x{n}" for (q, code), n in sorted(STATUSES.items()) if q == p))
     assert total >= MIN_REQUESTS, f"only {total} generated requests (need {MIN_REQUESTS})"
+    short = {p: COUNT[p] for p in PERSONAS if COUNT[p] < MIN_SHARE * BUDGET[p] * len(LABELS)}
+    assert not short, f"personas that sent too few requests: {short}"

@@ -14,7 +14,7 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import pytest
 from django.db import transaction
@@ -22,6 +22,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from companies.models import Company, Site
+from companies.roles import roles_for
 from matching.models import Match, MatchingRun
 from streams.models import Stream
 from tests.security.routes import ROUTES, Route
@@ -152,37 +153,102 @@ def _where(persona, method, url):
 # --- the matrix ------------------------------------------------------------------------------------
 
 
+def _fillings(world, persona: str, route: Route, obj) -> list[dict]:
+    """The parent kwarg of a nested route: the object's own company, then each of the persona's."""
+    if not route.parent:
+        return [{}]
+    own = sorted(roles_for(world.personas[persona]).company_ids)
+    return [{route.parent: pk} for pk in dict.fromkeys([obj.company_id, *own])]
+
+
+def _object_kwarg(pattern: Pattern, route: Route) -> str:
+    (kwarg,) = [k for k in pattern.kwargs if k not in ("format", route.parent, *route.extra)]
+    return kwarg
+
+
+def _swap(location: str, missing_url: str, url: str) -> str:
+    """The missing id's redirect with its URL (plain or quoted, as in `?next=`) swapped for the real one."""
+    return location.replace(missing_url, url).replace(quote(missing_url, safe=""), quote(url, safe=""))
+
+
 def check_object(world, clients, pattern: Pattern, route: Route) -> list[str]:
     problems = []
-    (kwarg,) = [k for k in pattern.kwargs if k not in ("format", *route.extra)]
+    kwarg = _object_kwarg(pattern, route)
+    key = KEY_OF.get(route.slot, "pk")
     for variant in _variants(route, pattern):
         for persona in PERSONAS:
             client = clients[persona]
             for obj in world.foreign_objects(persona, route.slot):
-                key = KEY_OF.get(route.slot, "pk")
                 value = getattr(obj, key)
-                url = pattern.url({**variant, kwarg: value})
-                missing_url = pattern.url({**variant, kwarg: MISSING[key]})
-                for method in pattern.methods:
-                    before = [t.snapshot() for t in world.tenants.values()]
-                    r = request(client, pattern, method, url, WRITE_BODY)
-                    after = [t.snapshot() for t in world.tenants.values()]
-                    ref = request(client, pattern, method, missing_url, WRITE_BODY)
-                    where = _where(persona, method, url)
-                    if before != after:
-                        problems.append(f"{where}: changed a foreign tenant's rows")
-                    if r.status_code != ref.status_code:
-                        problems.append(f"{where}: {r.status_code}, but {ref.status_code} for a missing id")
-                    elif r.get("Location", "").replace(str(value), "X") != ref.get("Location", "").replace(
-                        MISSING[key], "X"
-                    ):
-                        problems.append(f"{where}: redirects elsewhere than for a missing id")
-                    if persona != "anon" and method != "options" and r.status_code != 404:
-                        problems.append(f"{where}: {r.status_code}, expected 404")
-                    if persona == "anon" and r.status_code not in (302, 401, 403, 404):
-                        problems.append(f"{where}: {r.status_code} for an anonymous visitor")
-                    if found := leaks(world, persona, body_text(r)):
-                        problems.append(f"{where}: body shows {found}")
+                for parent in _fillings(world, persona, route, obj):
+                    url = pattern.url({**variant, **parent, kwarg: value})
+                    missing_url = pattern.url({**variant, **parent, kwarg: MISSING[key]})
+                    for method in pattern.methods:
+                        before = [t.snapshot() for t in world.tenants.values()]
+                        r = request(client, pattern, method, url, WRITE_BODY)
+                        after = [t.snapshot() for t in world.tenants.values()]
+                        ref = request(client, pattern, method, missing_url, WRITE_BODY)
+                        where = _where(persona, method, url)
+                        if before != after:
+                            problems.append(f"{where}: changed a foreign tenant's rows")
+                        if r.status_code != ref.status_code:
+                            problems.append(f"{where}: {r.status_code}, but {ref.status_code} for a missing id")
+                        elif r.get("Location", "") != _swap(ref.get("Location", ""), missing_url, url):
+                            problems.append(f"{where}: redirects elsewhere than for a missing id")
+                        # Under a company of the persona's own, its admin must get the 404; a plain member is
+                        # refused (403) by the company's rules before the object is looked up.
+                        expected = (404,)
+                        if route.parent and parent[route.parent] != obj.company_id:
+                            admin = parent[route.parent] in roles_for(world.personas[persona]).admin_company_ids
+                            expected = (404,) if admin else (403,)
+                        if persona != "anon" and method != "options" and r.status_code not in expected:
+                            problems.append(f"{where}: {r.status_code}, expected {' or '.join(map(str, expected))}")
+                        if persona == "anon" and r.status_code not in (302, 401, 403, 404):
+                            problems.append(f"{where}: {r.status_code} for an anonymous visitor")
+                        if found := leaks(world, persona, body_text(r)):
+                            problems.append(f"{where}: body shows {found}")
+    return problems
+
+
+READS = ("get", "head", "options")
+# A write staff may make is accepted or refused for its content (this body is junk for most forms),
+# never for who staff is: no 401/403/404.
+STAFF_WRITE = (200, 201, 202, 204, 302, 400, 409)
+
+
+def check_allowed(world, clients, pattern: Pattern, route: Route) -> list[str]:
+    """The other side of the matrix: who MAY open a tenant's object gets it. Staff get every object of
+    every tenant (uploads excepted: they are foreign to staff and checked above); a persona with a
+    role in a region gets that region's routes. This also proves that the URLs the matrix builds name
+    real objects: a 404 for everybody would otherwise pass. Staff's writes are rolled back."""
+    problems = []
+    kwarg = _object_kwarg(pattern, route)
+    key = KEY_OF.get(route.slot, "pk")
+    cases = [("staff", o) for t in world.tenants.values() for o in t.objects()[route.slot]
+             if o not in world.foreign_objects("staff", route.slot)]
+    if route.slot == "region":
+        cases += [(p, r) for p in PERSONAS if p != "staff" for r in world.own_regions(p)]
+    for variant in _variants(route, pattern):
+        for persona, obj in cases:
+            parent = {route.parent: obj.company_id} if route.parent else {}
+            url = pattern.url({**variant, **parent, kwarg: getattr(obj, key)})
+            for method in pattern.methods:
+                with transaction.atomic():
+                    r = request(clients[persona], pattern, method, url, WRITE_BODY)
+                    transaction.set_rollback(True)
+                where = _where(persona, method, url)
+                want = route.staff.get(method) if persona == "staff" else None
+                if want is not None:
+                    if r.status_code != want:
+                        problems.append(f"{where}: {r.status_code}, expected {want}")
+                elif method in READS:
+                    if r.status_code != 200:
+                        problems.append(f"{where}: {r.status_code}, expected 200")
+                elif r.status_code not in STAFF_WRITE:
+                    problems.append(f"{where}: {r.status_code}, expected one of {STAFF_WRITE}")
+                if route.aggregate and (found := [t.marker for t in world.tenants.values()
+                                                  if t.marker in body_text(r)]):
+                    problems.append(f"{where}: aggregates only, but the body shows {found}")
     return problems
 
 
@@ -217,6 +283,12 @@ def check_listing(world, clients, pattern: Pattern, route: Route, values: dict |
                 ids = {row.get("id") for row in json.loads(text).get("results", [])}
                 if ids & foreign:
                     problems.append(f"{where}: lists foreign ids {sorted(ids & foreign)}")
+                # Staff see everything: the unfiltered list holds every tenant's rows of the slot.
+                every = {o.pk for t in world.tenants.values() for o in t.objects()[route.slot]}
+                if persona == "staff" and not query and not every <= ids:
+                    problems.append(f"{where}: staff's list lacks {sorted(every - ids)}")
+            elif persona == "staff" and route.slot and r.status_code != 200:
+                problems.append(f"{where}: {r.status_code}, expected staff to get the list")
     return problems
 
 
@@ -237,21 +309,28 @@ def check_creates(world, clients, pattern: Pattern, route: Route) -> list[str]:
                     problems.append(f"{where}: {r.status_code} and wrote rows pointing at a foreign object")
                 if r.status_code >= 500:
                     problems.append(f"{where}: {r.status_code}")
+                # The API says no in so many words; pages may re-render the form or redirect with a message.
+                elif pattern.api and r.status_code not in (400, 401, 403, 404):
+                    problems.append(f"{where}: {r.status_code}, expected a refusal (400, 401, 403 or 404)")
                 if found := leaks(world, persona, body_text(r)):
                     problems.append(f"{where}: body shows {found}")
     return problems
 
 
-def check_staff_admin(world, clients, pattern: Pattern) -> list[str]:
+def check_staff_admin(world, clients, pattern: Pattern, route: Route) -> list[str]:
     values = {"object_id": world.tenants["B"].company.pk, "app_label": "companies", "content_type_id": 1, "id": world.personas["admin_a"].pk,
               "url": "nowhere/"}
     url = pattern.url(values)
     problems = []
     for persona in PERSONAS:
-        if persona == "staff":
-            continue
         r = clients[persona].get(url)
-        if not (r.status_code == 302 and r["Location"].startswith("/admin/login/")) and r.status_code != 404:
+        sent_to_login = r.status_code == 302 and r["Location"].startswith("/admin/login/")
+        if persona == "staff":  # a superuser: refused only where the route says so, never sent to log in
+            refused = r.status_code == 403
+            if sent_to_login or r.status_code >= 500 or refused != (route.staff.get("get") == 403):
+                problems.append(f"{_where(persona, 'get', url)}: {r.status_code} {r.get('Location', '')}")
+            continue
+        if not sent_to_login and r.status_code != 404:
             problems.append(f"{_where(persona, 'get', url)}: {r.status_code} {r.get('Location', '')}")
         if found := leaks(world, persona, body_text(r)):
             problems.append(f"{_where(persona, 'get', url)}: body shows {found}")
@@ -266,11 +345,11 @@ def _sample(world, route: Route) -> dict:
 def test_no_route_lets_a_persona_reach_another_tenant(pattern, world, clients):
     route = ROUTES[pattern.key]
     if route.kind == "object":
-        problems = check_object(world, clients, pattern, route)
+        problems = check_object(world, clients, pattern, route) + check_allowed(world, clients, pattern, route)
     elif route.kind == "creates":
         problems = check_creates(world, clients, pattern, route)
     elif route.kind == "staff_admin":
-        problems = check_staff_admin(world, clients, pattern)
+        problems = check_staff_admin(world, clients, pattern, route)
     else:  # public and listing: scanned as every persona
         values = {"format": "json", **_sample(world, route)}
         problems = check_listing(world, clients, pattern, route, values)

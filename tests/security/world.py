@@ -3,8 +3,9 @@
 Tenant B lives in SE22 (company B and its partner B2), tenant Y in FI1B (Y and Y2). Every text of a
 tenant carries its marker (``SECRET-B`` / ``SECRET-Y``), so a leak shows up as the marker in a
 response body, whatever the route renders. Each tenant has a private and a draft stream, a site, a
-match between its two companies and a one-stream matching run started by its region's facilitator:
-nothing of it is visible outside the tenant, its region's facilitators and staff.
+match between its two companies, a one-stream matching run and a workshop upload by its region's
+facilitator, and a competitor exclusion (its company keeps company A away): nothing of it is visible
+outside the tenant, its region's facilitators and staff, and the upload only to its uploader.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from companies.choices import MembershipRole
-from companies.models import Company, Site
+from companies.models import Company, CompetitorExclusion, Site
 from companies.roles import roles_for
 from matching.choices import RunKind, RunStatus
 from matching.models import Match, MatchingRun
@@ -44,6 +45,7 @@ class Tenant:
     match: Match
     run: MatchingRun
     upload: PendingImport  # a workshop sheet the region's facilitator uploaded, not yet committed
+    exclusion: CompetitorExclusion  # the company keeps company A away: confidential to its admins and staff
 
     def objects(self) -> dict[str, list]:
         """The tenant's objects by slot, as the route table names them."""
@@ -55,6 +57,7 @@ class Tenant:
             "run": [self.run],
             "region": [self.region],
             "upload": [self.upload],
+            "exclusion": [self.exclusion],
         }
 
     def snapshot(self) -> list:
@@ -66,6 +69,7 @@ class Tenant:
             list(Stream.objects.filter(company_id__in=companies).order_by("pk").values()),
             list(Match.objects.filter(source_company_id__in=companies).order_by("pk").values()),
             list(MatchingRun.objects.filter(pk=self.run.pk).values()),
+            list(CompetitorExclusion.objects.filter(company_id__in=companies).order_by("pk").values()),
         ]
 
 
@@ -81,8 +85,11 @@ class World:
 
     def foreign_objects(self, persona: str, slot: str) -> list:
         """The objects of `slot` the persona must get a 404 for. A region is only foreign where the
-        persona holds no role in it (an authority sees its own region's dashboard)."""
+        persona holds no role in it (an authority sees its own region's dashboard). An upload is bound
+        to the user who uploaded it: it is foreign to everybody else, staff included."""
         user = self.personas[persona]
+        if slot == "upload":
+            return [t.upload for t in self.tenants.values() if t.upload.user_id != getattr(user, "pk", None)]
         roles = roles_for(user)
         own_regions = roles.authority_region_ids | roles.facilitator_region_ids
         objs = []
@@ -92,6 +99,12 @@ class World:
                     continue
                 objs.append(obj)
         return objs
+
+    def own_regions(self, persona: str) -> list:
+        """The tenants' regions in which the persona holds a role (authority or facilitator)."""
+        roles = roles_for(self.personas[persona])
+        mine = roles.authority_region_ids | roles.facilitator_region_ids
+        return [t.region for t in self.tenants.values() if t.region.pk in mine]
 
 
 def make_match(offer: Stream, need: Stream) -> Match:
@@ -104,7 +117,7 @@ def make_match(offer: Stream, need: Stream) -> Match:
     )
 
 
-def _tenant(key: str, code: str, facilitator) -> Tenant:
+def _tenant(key: str, code: str, facilitator, excluded: Company) -> Tenant:
     marker = MARKERS[key]
     reg = region(code)
     lat, lon = (55.6, 13.0) if code == "SE22" else (60.29, 25.04)
@@ -126,9 +139,10 @@ def _tenant(key: str, code: str, facilitator) -> Tenant:
     sheet = f"company_ref,company_name\n{marker},{marker} Sheet AB\n".encode()
     upload = PendingImport.objects.create(user=facilitator, filename=f"{marker}.csv", content=sheet, size=len(sheet),
                                           sha256="0" * 64)
+    exclusion = CompetitorExclusion.objects.create(company=company, excluded_company=excluded)
     return Tenant(key=key, marker=marker, region=reg, company=company, partner=partner, site=site,
                   private_stream=private, draft_stream=draft, match=make_match(private, need), run=run,
-                  upload=upload)
+                  upload=upload, exclusion=exclusion)
 
 
 def build_world() -> World:
@@ -137,8 +151,8 @@ def build_world() -> World:
     StreamFactory(site=company_a.sites.get(), title="Alpha whey", visibility=Visibility.PUBLIC)
     fac_x = RegionRoleFactory(user=UserFactory(username="fiona"), region=region("SE22")).user
     fac_y = RegionRoleFactory(user=UserFactory(username="yrjo"), region=region("FI1B")).user
-    b = _tenant("B", "SE22", fac_x)
-    y = _tenant("Y", "FI1B", fac_y)
+    b = _tenant("B", "SE22", fac_x, company_a)
+    y = _tenant("Y", "FI1B", fac_y, company_a)
     personas = {
         "anon": None,
         "admin_a": MembershipFactory(user=UserFactory(username="alice"), company=company_a).user,
