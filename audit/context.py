@@ -7,6 +7,17 @@ from contextvars import ContextVar
 from django.conf import settings
 
 current_request: ContextVar = ContextVar("audit_current_request", default=None)
+# Per request: the confidential objects shown to a viewer who sees them as a facilitator or staff
+# member rather than as their owner ({object type: {ids}}); written as one audit event at the end.
+confidential_reads: ContextVar = ContextVar("audit_confidential_reads", default=None)
+
+
+def note_confidential_read(object_type: str, object_id) -> None:
+    """Remember that this request shows `object_id`'s confidential fields to a facilitator or staff
+    member (outside a request, e.g. in a command, there is nothing to record)."""
+    reads = confidential_reads.get()
+    if reads is not None:
+        reads.setdefault(object_type, set()).add(object_id)
 
 
 def client_ip(request) -> str | None:
@@ -27,17 +38,26 @@ def ratelimit_ip(group, request) -> str:
 
 
 class AuditContextMiddleware:
-    """Keeps the request in a context variable for audit_record() and records refused access to
-    pages (PermissionDenied raised by a view)."""
+    """Keeps the request in a context variable for audit_record(), records refused access to pages
+    (PermissionDenied raised by a view) and, once per response, the confidential fields it showed to
+    a facilitator or staff member (`note_confidential_read`)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         token = current_request.set(request)
+        reads_token = confidential_reads.set({})
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
+            reads = confidential_reads.get()
+            if reads and response.status_code < 400:
+                from audit.services import audit_confidential_reads
+
+                audit_confidential_reads(request=request, reads=reads)
+            return response
         finally:
+            confidential_reads.reset(reads_token)
             current_request.reset(token)
 
     def process_exception(self, request, exception):

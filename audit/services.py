@@ -8,6 +8,10 @@ Actions in use (dotted, `<object>.<verb>`):
 - auth.login_failed  (the user_login_failed signal, with the username tried)
 - access.refused: an authenticated user asked for an object that exists but is not visible to them
   (404), or that they may see but not change (403); pages and API alike.
+- confidential.read: a page or API response showed confidential stream fields (price, disposal
+  route and cost, composition, contaminants, exact site) to a facilitator or staff member, not as
+  the stream's own company or an introduced party (DESIGN: "every read of confidential fields by a
+  facilitator or staff member is recorded"). One event per response, with the streams' ids.
 """
 
 from __future__ import annotations
@@ -61,6 +65,20 @@ def audit_refused(*, request, status: int, object_type: str, object_id, reason: 
         action="access.refused", request=request, object_type=object_type, object_id=object_id,
         status=status, path=request.get_full_path()[:500], method=request.method, reason=reason[:200],
     )
+
+
+READS_LISTED = 1000  # ids listed in one confidential.read event (the count is always exact)
+
+
+def audit_confidential_reads(*, request, reads: dict[str, set]) -> None:
+    """One confidential.read event per object type shown in this response."""
+    for object_type, ids in sorted(reads.items()):
+        ordered = sorted(ids)
+        audit_record(
+            action="confidential.read", request=request, object_type=object_type,
+            object_id=ordered[0] if len(ordered) == 1 else "", ids=ordered[:READS_LISTED], count=len(ordered),
+            path=request.get_full_path()[:500], method=request.method,
+        )
 
 
 def get_visible_or_404(queryset, *, request=None, **lookup):

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from audit.context import note_confidential_read
 from companies.roles import roles_for
 from matching.permissions import match_region_ids
 from streams.choices import StreamStatus, Visibility
@@ -297,6 +298,8 @@ def present_match(match, *, user) -> MatchView:
 
     def side(role, stream, company, own):
         public = stream is not None and stream.visibility == Visibility.PUBLIC
+        if full and not own and not revealed and stream is not None:
+            note_confidential_read("streams.stream", stream.pk)  # shown to a facilitator or staff member
         return MatchSide(
             role=role, stream=stream, company=company, own=own,
             show_identity=full or own or public or revealed,

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from audit.context import note_confidential_read
+from companies.roles import roles_for
 from streams.models import EwcCode, ResourceCategory, Stream, SubstitutionRule
 
 
@@ -33,3 +35,10 @@ class StreamAdmin(SimpleHistoryAdmin):
     raw_id_fields = ("company", "site", "category", "entered_by")
     filter_horizontal = ("ewc_codes",)
     readonly_fields = ("quantity_yearly", "base_unit", "created_at", "updated_at")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        # The form shows every confidential field: an audited read (audit/services.py, confidential.read).
+        stream = self.get_object(request, object_id)
+        if stream is not None and stream.company_id not in roles_for(request.user).company_ids:
+            note_confidential_read("streams.stream", stream.pk)
+        return super().change_view(request, object_id, form_url, extra_context)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from audit.context import note_confidential_read
+from companies.roles import roles_for
 from streams.permissions import can_see_confidential, can_see_identity
 
 CONFIDENTIAL_FIELDS = (
@@ -67,9 +69,12 @@ def present(stream, *, user, origin: tuple[float, float] | None) -> StreamView:
     km = None
     if origin is not None:
         km = approximate_km(haversine_km(origin[0], origin[1], stream.site.latitude, stream.site.longitude))
+    confidential = can_see_confidential(user, stream)
+    if confidential and stream.company_id not in roles_for(user).company_ids:
+        note_confidential_read("streams.stream", stream.pk)  # shown to a facilitator or staff member
     return StreamView(
         stream=stream,
         show_identity=can_see_identity(user, stream),
-        show_confidential=can_see_confidential(user, stream),
+        show_confidential=confidential,
         approx_distance_km=km,
     )
