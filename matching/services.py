@@ -31,7 +31,7 @@ from matching.engine.columns import MatchColumns
 from matching.engine.prospective import nace_sector, prospective_divisions, prospective_sectors
 from matching.explain import impact_dict
 from matching.finalise import apply_staged
-from matching.models import Match, MatchCandidate, MatchingRun
+from matching.models import PART_FIELDS, Match, MatchCandidate, MatchingRun
 from streams.choices import Direction, StreamStatus
 from streams.models import EwcCode, ResourceCategory, Stream, SubstitutionRule
 from streams.units import UNITS
@@ -44,9 +44,9 @@ WORKING_STATUSES = (
     MatchStatus.IMPLEMENTED,
 )
 MATCH_COLUMNS = (
-    "offer_id", "need_id", "source_company_id", "target_company_id", "prospective", "score", "compatibility",
-    "distance_part", "volume_value_part", "availability_part", "reasons", "distance_km", "exchangeable_yearly", "unit", "impact", "co2e_t", "eur_provider",
-    "eur_receiver", "diverted_t",
+    "offer_id", "need_id", "source_company_id", "target_company_id", "prospective", "score",
+    *PART_FIELDS.values(), "reasons", "distance_km", "exchangeable_yearly", "unit", "impact", "co2e_t",
+    "eur_provider", "eur_receiver", "diverted_t",
 )
 _ROUTES = {"landfill", "incineration", "energy_recovery", "recycling", "sewer", "other"}
 
@@ -210,8 +210,7 @@ def _row(c: engine.MatchCandidate) -> tuple:
 STAGE_COLUMNS = {
     "offer_id": "offer_id", "need_id": "need_id", "source_company_id": "source_company_id",
     "target_company_id": "target_company_id", "prospective": "prospective", "score": "score",
-    "compatibility": "compatibility", "distance_part": "distance", "volume_value_part": "volume_value",
-    "availability_part": "availability", "distance_km": "distance_km",
+    **{column: part for part, column in PART_FIELDS.items()}, "distance_km": "distance_km",
     "exchangeable_yearly": "exchangeable_yearly", "unit": "unit", "co2e_t": "co2e_t",
     "eur_provider": "eur_provider", "eur_receiver": "eur_receiver", "diverted_t": "diverted_t",
 }

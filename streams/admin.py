@@ -36,9 +36,8 @@ class StreamAdmin(SimpleHistoryAdmin):
     filter_horizontal = ("ewc_codes",)
     readonly_fields = ("quantity_yearly", "base_unit", "created_at", "updated_at")
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         # The form shows every confidential field: an audited read (audit/services.py, confidential.read).
-        stream = self.get_object(request, object_id)
-        if stream is not None and stream.company_id not in roles_for(request.user).company_ids:
-            note_confidential_read("streams.stream", stream.pk)
-        return super().change_view(request, object_id, form_url, extra_context)
+        if obj is not None and obj.company_id not in roles_for(request.user).company_ids:
+            note_confidential_read("streams.stream", obj.pk)
+        return super().render_change_form(request, context, add, change, form_url, obj)

@@ -265,7 +265,7 @@ def rank_columns(
     keys = rank_keys(sc["total"], cfg.score_decimals)
     none = np.zeros(len(keys), dtype=bool)
     top_o = top_k_mask(sc["oi"], keys, ntab.ids[sc["ni"]], cfg.top_k) if "offer" in keep else none
-    top_n = top_k_mask(sc["ni"], keys, otab.ids[sc["oi"]], cfg.top_k) if "need" in keep else none
+    top_n = top_k_mask(sc["ni"], keys, otab.ids[sc["oi"]], cfg.top_k) if "need" in keep else none.copy()
     if own_o is not None:
         top_o &= own_o[sc["oi"]]
         top_n &= own_n[sc["ni"]]

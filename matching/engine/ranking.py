@@ -73,7 +73,7 @@ def _prospective_rows(index: CandidateIndex, T: StreamTable, partners: list[set[
     if priors is None or C.n == 0 or not cfg.prospective_companies or cfg.prospective_top_k <= 0 or T.n == 0:
         return None, np.zeros(0, dtype=np.int64)
     anchors = np.arange(T.n) if anchors is None else np.asarray(anchors, dtype=np.int64)
-    skips: list[set[int]] = [set()] * T.n
+    skips: list[frozenset[int] | set[int]] = [frozenset()] * T.n  # rows that are no anchor skip nothing
     for a in anchors.tolist():
         skips[a] = skip_companies(T.specs[a], partners[a], C)
     ai, ci, ev = prospective_pairs(T, anchors, skips, C, priors, cfg)
