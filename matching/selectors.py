@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, When, Window
 from django.db.models.functions import RowNumber
 
@@ -16,8 +17,8 @@ from companies.models import Site
 from companies.roles import roles_for
 from matching.choices import RunKind
 from matching.filtersets import MatchFilterSet, MatchingRunFilterSet
-from matching.forms import ordering_terms
-from matching.models import Match, MatchingRun
+from matching.forms import DEFAULT_MATCH_ORDERING, ordering_terms
+from matching.models import Match, MatchingRun, MatchRegion
 from matching.permissions import can_run_matching
 from streams.choices import StreamStatus
 from streams.models import Stream
@@ -35,12 +36,61 @@ TOP_PER_STREAM = 5
 ONE_STREAM_LIMIT = 100
 
 
+def _load_matches(ids) -> QuerySet[Match]:
+    # Visible by construction: the ids come from a scoped, filtered query.
+    return match_queryset_unscoped(Match.objects.filter(pk__in=ids))
+
+
 class IdsFirst(BaseIdsFirst):
     """`symbiosis.pagination.IdsFirst` for a queryset from `match_queryset`: a page's rows are loaded
     by primary key with everything their presentation needs."""
 
     def __init__(self, qs: QuerySet[Match]):
-        super().__init__(qs, load=lambda ids: match_queryset_unscoped(Match.objects.filter(pk__in=ids)))
+        super().__init__(qs, load=_load_matches)
+
+
+# Filters the region index can answer; any other filter with a value sends a list the general way.
+_REGION_INDEX_FILTERS = frozenset({"region", "min_score", "ordering"})
+
+
+def region_list_region(*, user, cleaned: dict) -> int | None:
+    """The region whose matches make up `user`'s match list under the validated filters `cleaned`,
+    when the list can be read from the region index (`MatchRegion`); otherwise None.
+
+    That is a facilitator of exactly one region X with no company of their own, not staff, listing
+    best score first with at most a minimum score and the region filter X. Then the list is exactly
+    the index's rows of X: `visible_to` gives such a user `in_regions_q([X])`, which is what the
+    index holds, and the region filter X (`in_regions_q([X], prospective_sources=True)`) contains it,
+    so it removes nothing. Any other user, filter or order (several regions, a company member, staff,
+    another region's filter) takes the general query. PostgreSQL only: elsewhere the index is empty."""
+    if connection.vendor != "postgresql":
+        return None
+    roles = roles_for(user)
+    if not roles.authenticated or roles.is_staff or roles.company_ids or len(roles.facilitator_region_ids) != 1:
+        return None
+    (region_id,) = roles.facilitator_region_ids
+    chosen = cleaned.get("region")
+    if chosen is not None and chosen.pk != region_id:
+        return None
+    if any(value not in (None, "", [], ()) for name, value in cleaned.items() if name not in _REGION_INDEX_FILTERS):
+        return None
+    if ordering_terms(cleaned.get("ordering")) != [*DEFAULT_MATCH_ORDERING, "pk"]:
+        return None
+    return region_id
+
+
+def match_pages(qs: QuerySet[Match], *, user, filterset: MatchFilterSet) -> BaseIdsFirst:
+    """What a paginator pages through for the filtered match list `qs` (`filterset.qs` or the API's
+    filtered queryset): a facilitator's region list best score first from the region index (one
+    index-only range scan for the count and the first ids), any other list from `qs` itself."""
+    region_id = region_list_region(user=user, cleaned=filterset.form.cleaned_data) if filterset.is_valid() else None
+    if region_id is None:
+        return IdsFirst(qs)
+    rows = MatchRegion.objects.filter(region_id=region_id)
+    min_score = filterset.form.cleaned_data.get("min_score")
+    if min_score is not None:
+        rows = rows.filter(score__gte=min_score)
+    return BaseIdsFirst(rows.order_by("-score", "match_id"), load=_load_matches, id_field="match_id")
 
 
 def _sites():

@@ -25,7 +25,7 @@ from matching.facilitation.selectors import stream_redundancy
 from matching.forms import ORDERING_CHOICES, RunStartForm
 from matching.permissions import can_run_matching
 from matching.presentation import present_match
-from matching.selectors import IdsFirst, match_list, match_queryset, partner_groups, run_list
+from matching.selectors import match_list, match_pages, match_queryset, partner_groups, run_list
 from matching.services import matching_run_create
 from streams.models import Stream
 from streams.views import wants_partial
@@ -84,7 +84,8 @@ class MatchListView(LoginRequiredMixin, View):
             context.update(_filter_form(result.filterset, request, streams=result.streams))
         else:
             filterset = match_list(user=user, filters=request.GET)
-            page = Paginator(IdsFirst(filterset.qs), PAGE_SIZE).get_page(request.GET.get("page"))
+            pages = match_pages(filterset.qs, user=user, filterset=filterset)
+            page = Paginator(pages, PAGE_SIZE).get_page(request.GET.get("page"))
             context.update(page_obj=page, paginator=page.paginator,
                            rows=[present_match(m, user=user) for m in page.object_list])
             context.update(_filter_form(filterset, request))

@@ -17,12 +17,16 @@ class IdsFirst:
     page. The count comes with the first `AHEAD` ids (`COUNT(*) OVER ()`): the filtered rows are found
     once, not once for the count and again for the page, and the first pages need no query of their
     own for their ids. A DISTINCT queryset is counted and sliced the plain way (a window function
-    would count the duplicates that DISTINCT removes)."""
+    would count the duplicates that DISTINCT removes).
+
+    `id_field` names the column that holds the ids to page through, when `qs` is an index of them
+    rather than the rows themselves (e.g. `matching.models.MatchRegion`'s `match_id`)."""
 
     AHEAD = 500
 
-    def __init__(self, qs: QuerySet, load: Callable[[list], Iterable] | None = None):
+    def __init__(self, qs: QuerySet, load: Callable[[list], Iterable] | None = None, *, id_field: str = "pk"):
         self.qs = qs
+        self.id_field = id_field
         self.ordered = qs.ordered
         self.load = load or (lambda ids: qs.filter(pk__in=ids).order_by())
         self._count: int | None = None
@@ -34,7 +38,8 @@ class IdsFirst:
                 self._count = self.qs.count()
             else:
                 rows = list(
-                    self.qs.annotate(total_rows=Window(Count("pk"))).values_list("pk", "total_rows")[: self.AHEAD]
+                    self.qs.annotate(total_rows=Window(Count(self.id_field)))
+                    .values_list(self.id_field, "total_rows")[: self.AHEAD]
                 )
                 self._head = [pk for pk, _ in rows]
                 self._count = rows[0][1] if rows else 0
@@ -48,7 +53,7 @@ class IdsFirst:
             stop = self._count if key.stop is None else key.stop
             if stop <= len(self._head) or len(self._head) == self._count:
                 return self._head[key]
-        return list(self.qs.values_list("pk", flat=True)[key])
+        return list(self.qs.values_list(self.id_field, flat=True)[key])
 
     def __getitem__(self, key):
         if not isinstance(key, slice):

@@ -22,7 +22,7 @@ from matching.facilitation.api import MatchDetailSerializer, MatchFacilitationMi
 from matching.filtersets import IdFilter, MatchFilterSet, MatchingRunFilterSet
 from matching.forms import DEFAULT_MATCH_ORDERING, MATCH_ORDERING_FIELDS, ordering_terms
 from matching.permissions import CanRunMatching
-from matching.selectors import IdsFirst, match_queryset, run_list, stream_matches
+from matching.selectors import IdsFirst, match_pages, match_queryset, run_list, stream_matches
 from matching.services import matching_run_create
 
 UNAUTHENTICATED = OpenApiResponse(description="Not signed in (no session or token).")
@@ -81,7 +81,10 @@ class MatchViewSet(MatchFacilitationMixin, viewsets.ReadOnlyModelViewSet):
         return match_queryset(user=self.request.user)
 
     def paginate_queryset(self, queryset):
-        return super().paginate_queryset(IdsFirst(queryset))
+        # The filter backend validated the query string (400 otherwise); the filterset here only
+        # tells `match_pages` which filters are in use.
+        filterset = MatchFilterSet(self.request.query_params, queryset=queryset, user=self.request.user)
+        return super().paginate_queryset(match_pages(queryset, user=self.request.user, filterset=filterset))
 
 
 class StreamMatchesMixin:
