@@ -311,6 +311,10 @@ def closed_loop(sessions: list[Session], duration: float, pick: Pick, *, warmup:
 
 # --- Context --------------------------------------------------------------------------------------
 
+PG_SETTINGS = ("shared_buffers", "work_mem", "effective_cache_size", "random_page_cost",
+               "max_parallel_workers_per_gather")
+
+
 def versions(db_url: str) -> dict:
     import django
 
@@ -318,6 +322,10 @@ def versions(db_url: str) -> dict:
     return {
         "python": platform.python_version(), "django": django.get_version(),
         "postgresql": psql(db_url, "SHOW server_version"),
+        # The server settings that decide whether a region's match rows are read from PostgreSQL's own
+        # buffers or copied in from the OS cache (README "Production": about a quarter of the RAM;
+        # docker-compose.yml gives 512 MB).
+        "postgresql_settings": {name: psql(db_url, f"SHOW {name}") for name in PG_SETTINGS},
         "gunicorn": (gunicorn_v.stdout or gunicorn_v.stderr).strip(),
         "redis": subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.strip()
         if subprocess.run(["which", "redis-server"], capture_output=True).returncode == 0 else "",
