@@ -8,7 +8,8 @@ that list is one index-only range scan on (region, score DESC, match).
 
 It is derived data that decides what a facilitator sees, so PostgreSQL keeps it, not Python:
 
-* after INSERT on matching_match: the regions of the new rows (statement-level, transition table);
+* after INSERT on matching_match: the regions of the new rows (statement-level, transition table;
+  a full run's bulk insert drops the list index for that statement, see matching/finalise.py);
 * after UPDATE of score, offer_id, need_id or target_company_id: those rows again;
 * after DELETE: their rows go;
 * after UPDATE of site_id on streams_stream: the matches of the streams that moved;
@@ -67,21 +68,28 @@ DECIDING = "(n.score, n.offer_id, n.need_id, n.target_company_id) IS DISTINCT FR
            "(o.score, o.offer_id, o.need_id, o.target_company_id)"
 
 CREATE_SQL = f"""
+-- The rows of matches that have none (after matching_matchregion_refresh removed them).
+CREATE OR REPLACE FUNCTION matching_matchregion_add(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    {_lock("matching_match m", BY_IDS)}
+    INSERT INTO matching_matchregion (match_id, region_id, score) {_regions_of("matching_match m", BY_IDS)}
+        ORDER BY 1, 2;
+END $$;
+
 CREATE OR REPLACE FUNCTION matching_matchregion_refresh(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     IF cardinality(ids) = 0 THEN
         RETURN;
     END IF;
-    {_lock("matching_match m", BY_IDS)}
     DELETE FROM matching_matchregion WHERE match_id = ANY(ids);
-    INSERT INTO matching_matchregion (match_id, region_id, score) {_regions_of("matching_match m", BY_IDS)};
+    PERFORM matching_matchregion_add(ids);
 END $$;
 
 CREATE OR REPLACE FUNCTION matching_matchregion_write() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         {_lock("new_rows m")}
-        INSERT INTO matching_matchregion (match_id, region_id, score) {_regions_of("new_rows m")};
+        INSERT INTO matching_matchregion (match_id, region_id, score) {_regions_of("new_rows m")} ORDER BY 1, 2;
     ELSE
         PERFORM matching_matchregion_refresh(ARRAY(
             SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE {DECIDING}));
@@ -154,7 +162,7 @@ CREATE TRIGGER matching_matchregion_site_moved AFTER UPDATE OF region_id, compan
     FOR EACH ROW WHEN (OLD.region_id IS DISTINCT FROM NEW.region_id OR OLD.company_id IS DISTINCT FROM NEW.company_id)
     EXECUTE FUNCTION matching_matchregion_site_changed();
 
-INSERT INTO matching_matchregion (match_id, region_id, score) {_regions_of("matching_match m")};
+INSERT INTO matching_matchregion (match_id, region_id, score) {_regions_of("matching_match m")} ORDER BY 1, 2;
 ANALYZE matching_matchregion;
 """
 
@@ -171,6 +179,7 @@ DROP FUNCTION IF EXISTS matching_matchregion_stream_moved();
 DROP FUNCTION IF EXISTS matching_matchregion_delete();
 DROP FUNCTION IF EXISTS matching_matchregion_write();
 DROP FUNCTION IF EXISTS matching_matchregion_refresh(bigint[]);
+DROP FUNCTION IF EXISTS matching_matchregion_add(bigint[]);
 """
 
 
