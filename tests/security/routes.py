@@ -19,11 +19,14 @@ Kinds:
                     tenant's rows unchanged. `parent="pk"` names the kwarg of the company that owns
                     the object: it is filled with the object's own company AND with each company of
                     the persona, so `/companies/<mine>/exclusions/<theirs>/` is tried too.
-                    Staff see every object (uploads excepted): reads answer 200, writes are judged on
-                    their content (200/201/202/204/302/400/409), never refused for who staff is;
-                    `staff={"get": 403}` states an exception with its reason. Personas with a role in
-                    a region get 200 on its routes. `aggregate=True`: no single company's marker in
-                    the body for anyone, staff and the region's own roles included.
+                    Who MAY open a tenant's object gets it: `opens` maps a role (staff, or an insider
+                    of the tenant: admin, member, partner, facilitator; see world.Tenant.insiders) to
+                    200 or 403, as a dict or as a function of the object. Staff get 200 unless `opens`
+                    says otherwise; other roles are checked where named. 200: reads answer 200, writes
+                    are judged on their content (200/201/202/204/302/400/409), never refused for who
+                    they are. 403: every verb but OPTIONS is refused. Personas with a role in a region
+                    get 200 on its routes. `aggregate=True`: no single company's marker in the body
+                    for anyone, staff and the region's own roles included.
 - ``creates(...)``  a collection that creates rows: a listing, plus POSTs whose body points at a
                     foreign object must create nothing.
 - ``staff_admin()`` Django admin: every non-staff persona is sent to the admin login; staff are never
@@ -32,6 +35,7 @@ Kinds:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -45,7 +49,10 @@ class Route:
     bodies: tuple = ()
     # For obj(): the kwarg naming the company that owns the object (nested routes).
     parent: str | None = None
-    # For obj(): what staff get where it is not "reads 200, writes judged on content", by verb.
+    # For obj(): who of the object's tenant gets it (200) or is refused (403), by role; staff get 200
+    # unless it says otherwise. A dict, or a function of the object.
+    opens: dict | Callable = field(default_factory=dict)
+    # For staff_admin(): the status a superuser gets where the admin refuses even them.
     staff: dict = field(default_factory=dict)
     # For obj(): aggregates only, so no tenant's marker for anyone who may open it.
     aggregate: bool = False
@@ -63,9 +70,9 @@ def listing(ids: str | None = None, **extra) -> Route:
     return Route("listing", slot=ids, extra=extra)
 
 
-def obj(slot: str, *, parent: str | None = None, staff: dict | None = None, aggregate: bool = False,
+def obj(slot: str, *, parent: str | None = None, opens: dict | Callable | None = None, aggregate: bool = False,
         **extra) -> Route:
-    return Route("object", slot=slot, extra=extra, parent=parent, staff=staff or {}, aggregate=aggregate)
+    return Route("object", slot=slot, extra=extra, parent=parent, opens=opens or {}, aggregate=aggregate)
 
 
 def creates(*bodies, ids: str | None = None) -> Route:
@@ -78,11 +85,20 @@ def staff_admin(staff: int | None = None) -> Route:
 
 
 FMT = ("csv", "xlsx", "geojson")
-# A match's thread opens only once both companies are revealed to each other; the world's matches are
-# not revealed, so the thread is closed to everybody, staff included (docs/facilitation.md).
-THREAD_CLOSED = {"get": 403, "head": 403, "post": 403}
 _STREAM_BODY = {"direction": "offer", "kind": "material", "title": "stolen", "category": "MAT", "quantity": 1,
                 "unit": "t", "period": "year"}
+
+
+def thread(match) -> dict:
+    """A match's thread opens once both companies said yes: then both parties, the region's facilitator
+    and staff read and write it. Before that it is closed to all of them (docs/facilitation.md)."""
+    return dict.fromkeys(("staff", "admin", "member", "partner", "facilitator"), 200 if match.revealed else 403)
+
+
+# Who a company hides from is itself confidential: its admins and staff only; a plain member and the
+# region's facilitator see the company but are refused its exclusions.
+EXCLUSIONS = {"admin": 200, "member": 403, "facilitator": 403}
+
 
 ROUTES: dict[str, Route] = {
     # --- pages ---------------------------------------------------------------------------------
@@ -105,15 +121,15 @@ ROUTES: dict[str, Route] = {
     "matching:match_detail": obj("match"),
     "matching:match_transition": obj("match"),
     "matching:match_note_create": obj("match"),
-    "matching:match_thread": obj("match", staff=THREAD_CLOSED),
+    "matching:match_thread": obj("match", opens=thread),
     "matching:realised_record": obj("match"),
     "matching:review_queue": listing(),
     "matching:queue_bulk": creates(lambda t: {"ids": [t.match.pk], "action": "review"}),
     "matching:pipeline": listing(),
     "matching:notification_list": listing(),
     "matching:penalty_list": listing(),
-    "companies:exclusion_list": obj("company"),
-    "companies:exclusion_delete": obj("exclusion", parent="pk"),
+    "companies:exclusion_list": obj("company", opens=EXCLUSIONS),
+    "companies:exclusion_delete": obj("exclusion", parent="pk", opens=EXCLUSIONS),
     "streams:import_upload": listing(),
     "streams:import_template": public(fmt="csv"),
     "streams:import_preview": obj("upload"),
@@ -166,11 +182,11 @@ ROUTES: dict[str, Route] = {
     "match-transition": obj("match"),
     "match-events": obj("match"),
     "match-notes": obj("match"),
-    "match-messages": obj("match", staff=THREAD_CLOSED),
+    "match-messages": obj("match", opens=thread),
     "match-realised": obj("match"),
     "notification-list": listing(),
-    "company-exclusion-list": obj("company"),
-    "company-exclusion-detail": obj("exclusion", parent="company_pk"),
+    "company-exclusion-list": obj("company", opens=EXCLUSIONS),
+    "company-exclusion-detail": obj("exclusion", parent="company_pk", opens=EXCLUSIONS),
     "import-create": listing(),
     "import-detail": obj("upload"),
     "import-commit": obj("upload"),
