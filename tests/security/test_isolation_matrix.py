@@ -221,9 +221,31 @@ def check_object(world, clients, pattern: Pattern, route: Route) -> list[str]:
 
 
 READS = ("get", "head", "options")
-# A write by someone who may make it is accepted or refused for its content (this body is junk for most
-# forms), never for who they are: no 401/403/404.
-ALLOWED_WRITE = (200, 201, 202, 204, 302, 400, 409)
+SUCCESS = (200, 201, 202, 204, 302)
+
+
+def names_a_field(response) -> bool:
+    """A 400 says which input is wrong: a JSON object with a key besides `detail`, or a form's error list."""
+    text = body_text(response)
+    if response.get("Content-Type", "").startswith("application/json"):
+        data = json.loads(text or "null")
+        return isinstance(data, dict) and any(k != "detail" and v for k, v in data.items())
+    return 'class="errorlist' in text
+
+
+def judge_write(where: str, r, write, done: bool) -> list[str]:
+    """A write by someone who may make it, judged on its content: a success shows in the database, a
+    400 names the field it refuses, a 409 (not allowed from the object's state) changes nothing."""
+    if write is None:
+        return [f"{where}: {r.status_code}; say in routes.py what this write does (writes=)"]
+    if r.status_code in SUCCESS:
+        return [] if done else [f"{where}: {r.status_code}, but the database does not show it ({write.what})"]
+    if r.status_code == 400:
+        return [f"{where}: 400 {msg}" for ok, msg in ((names_a_field(r), "names no field"),
+                                                       (not done, "and wrote anyway")) if not ok]
+    if r.status_code == 409:
+        return [] if not done else [f"{where}: 409, but it wrote anyway"]
+    return [f"{where}: {r.status_code}, expected a success, 400 or 409"]
 
 
 def _opens(route: Route, obj) -> dict[str, int]:
@@ -258,10 +280,10 @@ def _allowed_cases(world, clients, route: Route) -> list[tuple]:
 
 def check_allowed(world, clients, pattern: Pattern, route: Route) -> list[str]:
     """The other side of the matrix: who MAY open a tenant's object gets it, and who sees it but may
-    not use this route is refused (403). Writes are sent inside a savepoint that is rolled back. This
-    also proves that the URLs the matrix builds name real objects: a 404 for everybody would otherwise
-    pass."""
-    problems = []
+    not use this route is refused (403). A write is sent inside a savepoint that is rolled back, with
+    the body routes.py gives for it, and is judged on what it did to the database. This also proves
+    that the URLs the matrix builds name real objects: a 404 for everybody would otherwise pass."""
+    problems, succeeded, attempted = [], set(), set()
     kwarg = _object_kwarg(pattern, route)
     key = KEY_OF.get(route.slot, "pk")
     for variant in _variants(route, pattern):
@@ -269,8 +291,10 @@ def check_allowed(world, clients, pattern: Pattern, route: Route) -> list[str]:
             parent = {route.parent: obj.company_id} if route.parent else {}
             url = pattern.url({**variant, **parent, kwarg: getattr(obj, key)})
             for method in pattern.methods:
+                write = route.writes.get(method)
                 with transaction.atomic():
-                    r = request(client, pattern, method, url, WRITE_BODY)
+                    r = request(client, pattern, method, url, write.body(obj) if write else WRITE_BODY)
+                    done = bool(write and write.done(obj))
                     transaction.set_rollback(True)
                 where = _where(who, method, url)
                 if method == "options" and want == 403:
@@ -278,11 +302,17 @@ def check_allowed(world, clients, pattern: Pattern, route: Route) -> list[str]:
                 if want == 403 or method in READS:
                     if r.status_code != want:
                         problems.append(f"{where}: {r.status_code}, expected {want}")
-                elif r.status_code not in ALLOWED_WRITE:
-                    problems.append(f"{where}: {r.status_code}, expected one of {ALLOWED_WRITE}")
+                    if done:
+                        problems.append(f"{where}: refused, but the write shows in the database")
+                else:
+                    attempted.add(method)
+                    problems += judge_write(where, r, write, done)
+                    succeeded |= {method} if r.status_code in SUCCESS and done else set()
                 if route.aggregate and (found := [t.marker for t in world.tenants.values()
                                                   if t.marker in body_text(r)]):
                     problems.append(f"{where}: aggregates only, but the body shows {found}")
+    if never := sorted(attempted - succeeded):
+        problems.append(f"{pattern.route}: no {never} succeeded for anyone who may make it; is its body valid?")
     return problems
 
 
