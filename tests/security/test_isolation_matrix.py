@@ -248,6 +248,17 @@ def judge_write(where: str, r, write, done: bool) -> list[str]:
     return [f"{where}: {r.status_code}, expected a success, 400 or 409"]
 
 
+def judge_junk(where: str, client, pattern: Pattern, method: str, url: str) -> list[str]:
+    """Junk (WRITE_BODY) from someone who may write is refused for its content, never for who they
+    are (no 401/403/404) and never with a 5xx, and a 400 names the field it refuses."""
+    with transaction.atomic():
+        r = request(client, pattern, method, url, WRITE_BODY)
+        transaction.set_rollback(True)
+    if r.status_code not in (*SUCCESS, 400, 409):
+        return [f"{where} with junk: {r.status_code}, expected a success, 400 or 409"]
+    return [f"{where} with junk: 400 names no field"] if r.status_code == 400 and not names_a_field(r) else []
+
+
 def _opens(route: Route, obj) -> dict[str, int]:
     opens = route.opens(obj) if callable(route.opens) else route.opens
     return {"staff": 200, **opens}
@@ -308,6 +319,7 @@ def check_allowed(world, clients, pattern: Pattern, route: Route) -> list[str]:
                     attempted.add(method)
                     problems += judge_write(where, r, write, done)
                     succeeded |= {method} if r.status_code in SUCCESS and done else set()
+                    problems += judge_junk(where, client, pattern, method, url)
                 if route.aggregate and (found := [t.marker for t in world.tenants.values()
                                                   if t.marker in body_text(r)]):
                     problems.append(f"{where}: aggregates only, but the body shows {found}")
