@@ -164,7 +164,7 @@ CLOSE = sets(status="closed")
 WITHDRAW = sets(body={"action": "withdraw"}, status="withdrawn")  # allowed from every open status and after
 NOTE = adds(MatchNote, "match", text="A note")
 MESSAGE = adds(MatchMessage, "match", text="A message")
-REALISED = adds(RealisedExchange, "match", body={"started_on": "2026-01-05", "quantity_yearly": 7}, quantity_yearly=7)
+REALISED = adds(RealisedExchange, "match", body={"started_on": "2024-01-05", "quantity_yearly": 7}, quantity_yearly=7)
 EXCLUDE = adds(CompetitorExclusion, "company", body={"nace_code": "01"}, excluded_nace__code="01")
 
 ROUTES: dict[str, Route] = {
