@@ -11,7 +11,10 @@ Actions in use (dotted, `<object>.<verb>`):
 - confidential.read: a page or API response showed confidential stream fields (price, disposal
   route and cost, composition, contaminants, exact site) to a facilitator or staff member, not as
   the stream's own company or an introduced party (DESIGN: "every read of confidential fields by a
-  facilitator or staff member is recorded"). One event per response, with the streams' ids.
+  facilitator or staff member is recorded"). One event per response and object type, with the ids:
+  `streams.stream` (streams/presentation.py, matching/presentation.py) and `companies.site` for a
+  company's exact sites (address, coordinates) on its page, in the API and in the admin
+  (companies/presentation.py).
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from companies.models import Company, Membership, NaceCode, NaceCorrespondence, Region, RegionRole, Site
+from companies.presentation import note_site_reads
 
 
 class SiteInline(admin.TabularInline):
@@ -23,6 +24,12 @@ class CompanyAdmin(admin.ModelAdmin):
     raw_id_fields = ("nace", "entered_by")
     readonly_fields = ("created_at", "updated_at")
     inlines = (SiteInline, MembershipInline)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The site inline shows every site's address and coordinates: an audited read (confidential.read).
+        if obj is not None:
+            note_site_reads(request.user, obj.sites.all())
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
 
 @admin.register(Region)

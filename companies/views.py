@@ -28,6 +28,7 @@ from companies.forms import (
 )
 from companies.models import Company, CompetitorExclusion, NaceCode
 from companies.permissions import can_act_for_company, can_edit_company, can_manage_exclusions
+from companies.presentation import note_site_reads
 from companies.roles import roles_for
 from companies.selectors import company_list, exclusion_list, site_list
 from companies.services import company_onboard, company_update, exclusion_add, exclusion_remove, site_create
@@ -180,9 +181,11 @@ class CompanyDetailView(LoginRequiredMixin, View):
         company = _visible_company(request.user, pk)
         may_act = can_act_for_company(request.user, company)
         filters = {"company": company.pk} if may_act else {"company": company.pk, "visibility": Visibility.PUBLIC}
+        sites = list(site_list(user=request.user, filters={"company": company.pk}))
+        note_site_reads(request.user, sites)  # the page shows their address and coordinates
         return render(request, self.template_name, {
             "company": company,
-            "sites": list(site_list(user=request.user, filters={"company": company.pk})),
+            "sites": sites,
             "streams": list(stream_list(user=request.user, filters=filters).qs[:COMPANY_PAGE_STREAMS]),
             "may_act": may_act,
             "may_edit": can_edit_company(request.user, company),

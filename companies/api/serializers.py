@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from companies.choices import Country
 from companies.models import Company, CompetitorExclusion, NaceCode, Region, Site
+from companies.presentation import note_site_reads
 
 
 class RegionSerializer(serializers.ModelSerializer):
@@ -51,12 +52,19 @@ class CompanyWriteSerializer(serializers.Serializer):
 
 
 class SiteSerializer(serializers.ModelSerializer):
+    """An exact site, for whoever `Site.visible_to` lets see it; every response that shows one to a
+    facilitator or staff member is an audited read (companies/presentation.py)."""
+
     region = serializers.SlugRelatedField(slug_field="code", read_only=True)
 
     class Meta:
         model = Site
         fields = ("id", "company", "name", "address", "latitude", "longitude", "region", "created_at")
         read_only_fields = fields
+
+    def to_representation(self, instance):
+        note_site_reads(getattr(self.context.get("request"), "user", None), [instance])
+        return super().to_representation(instance)
 
 
 class SiteWriteSerializer(serializers.Serializer):

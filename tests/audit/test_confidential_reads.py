@@ -81,3 +81,59 @@ def test_a_refused_response_records_no_read(web, facilitator_y, company_a):
     private = StreamFactory(site=company_a.sites.first(), title="Private", visibility=Visibility.PRIVATE)
     assert web(facilitator_y).get(f"/streams/{private.pk}/").status_code == 404
     assert reads() == []
+
+
+# --- exact sites (address, coordinates) of a company ---------------------------------------------------
+# Every response that shows them: the company page, the API's site list and site (reads, and the site
+# an update answers with) and the company's admin form with its site inline.
+SITE_RESPONSES = {
+    "company page": lambda c, site: c.get(f"/companies/{site.company_id}/"),
+    "API site list": lambda c, site: c.get(f"/api/v1/sites/?company={site.company_id}"),
+    "API site": lambda c, site: c.get(f"/api/v1/sites/{site.pk}/"),
+    "API site update": lambda c, site: c.patch(f"/api/v1/sites/{site.pk}/", {"name": "Gate 2"},
+                                               content_type="application/json"),
+    "admin company form": lambda c, site: c.get(f"/admin/companies/company/{site.company_id}/change/"),
+}
+
+
+def site_reads():
+    return [e for e in reads() if e.object_type == "companies.site"]
+
+
+@pytest.mark.parametrize("surface", SITE_RESPONSES)
+def test_a_company_s_exact_sites_shown_to_a_facilitator_or_staff_are_recorded(surface, web, facilitator, staff,
+                                                                              company_a):
+    site = company_a.sites.get()
+    viewers = [staff] if surface.startswith("admin") else [facilitator, staff]
+    for n, viewer in enumerate(viewers, start=1):
+        assert SITE_RESPONSES[surface](web(viewer), site).status_code == 200
+        assert len(site_reads()) == n, f"{surface} as {viewer}: {[e.detail for e in site_reads()]}"
+        event = site_reads()[-1]
+        assert (event.actor, event.object_id, event.detail["ids"]) == (viewer, str(site.pk), [site.pk])
+
+
+def test_a_list_of_sites_is_one_event_with_every_id(web, staff, company_a, company_b):
+    body = web(staff).get("/api/v1/sites/").json()
+    shown = sorted(row["id"] for row in body["results"])
+    assert set(shown) >= {company_a.sites.get().pk, company_b.sites.get().pk}
+    (event,) = site_reads()
+    assert event.detail["ids"] == shown and event.detail["count"] == len(shown) and event.object_id == ""
+
+
+@pytest.mark.parametrize("surface", [s for s in SITE_RESPONSES if not s.startswith("admin")])
+def test_the_company_s_own_members_and_viewers_without_the_sites_leave_no_site_read(surface, web, member,
+                                                                                   other_member, company_a):
+    site = company_a.sites.get()
+    assert SITE_RESPONSES[surface](web(member), site).status_code == 200  # its own company's sites
+    SITE_RESPONSES[surface](web(other_member), site)  # sees company A, never its sites
+    assert site_reads() == []
+
+
+def test_a_refused_site_response_records_no_read(web, facilitator, facilitator_y, company_a):
+    site = company_a.sites.get()
+    assert SITE_RESPONSES["API site"](web(facilitator_y), site).status_code == 404  # not their region
+    assert SITE_RESPONSES["API site update"](web(facilitator_y), site).status_code == 404
+    assert SITE_RESPONSES["company page"](web(facilitator_y), site).status_code == 404
+    assert web(facilitator).patch(f"/api/v1/sites/{site.pk}/", {"latitude": 999},
+                                  content_type="application/json").status_code == 400  # refused for its content
+    assert site_reads() == []

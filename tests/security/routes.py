@@ -19,9 +19,13 @@ Kinds:
                     tenant's rows unchanged. `parent="pk"` names the kwarg of the company that owns
                     the object: it is filled with the object's own company AND with each company of
                     the persona, so `/companies/<mine>/exclusions/<theirs>/` is tried too.
-                    Staff see every object (uploads excepted): reads answer 200, writes are judged on
-                    their content (200/201/202/204/302/400/409), never refused for who staff is;
-                    `staff={"get": 403}` states an exception with its reason. Personas with a role in
+                    Who MAY open a tenant's object gets it: `opens` maps a role (staff, or an insider
+                    of the tenant: admin, member, partner, facilitator; see world.Tenant.insiders) to
+                    200 or 403, as a dict or as a function of the object. Staff get 200 unless `opens`
+                    says otherwise; other roles are checked where named. 200: reads answer 200 and
+                    each write verb sends its `writes` body, and a success must show in the database
+                    (`sets`, `adds`, `deletes`), a 400 must name a field, a 409 must change nothing.
+                    403: every verb but OPTIONS is refused and writes nothing. Personas with a role in
                     a region get 200 on its routes. `aggregate=True`: no single company's marker in
                     the body for anyone, staff and the region's own roles included.
 - ``creates(...)``  a collection that creates rows: a listing, plus POSTs whose body points at a
@@ -32,7 +36,13 @@ Kinds:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from companies.forms import CompanyForm
+from companies.models import CompetitorExclusion, Site
+from matching.models import MatchMessage, MatchNote, RealisedExchange
+from streams.forms import StreamForm
 
 
 @dataclass(frozen=True)
@@ -45,7 +55,12 @@ class Route:
     bodies: tuple = ()
     # For obj(): the kwarg naming the company that owns the object (nested routes).
     parent: str | None = None
-    # For obj(): what staff get where it is not "reads 200, writes judged on content", by verb.
+    # For obj(): who of the object's tenant gets it (200) or is refused (403), by role; staff get 200
+    # unless it says otherwise. A dict, or a function of the object.
+    opens: dict | Callable = field(default_factory=dict)
+    # For obj(): by verb, the write that someone who may make it sends, and how its effect shows.
+    writes: dict = field(default_factory=dict)
+    # For staff_admin(): the status a superuser gets where the admin refuses even them.
     staff: dict = field(default_factory=dict)
     # For obj(): aggregates only, so no tenant's marker for anyone who may open it.
     aggregate: bool = False
@@ -63,9 +78,42 @@ def listing(ids: str | None = None, **extra) -> Route:
     return Route("listing", slot=ids, extra=extra)
 
 
-def obj(slot: str, *, parent: str | None = None, staff: dict | None = None, aggregate: bool = False,
-        **extra) -> Route:
-    return Route("object", slot=slot, extra=extra, parent=parent, staff=staff or {}, aggregate=aggregate)
+def obj(slot: str, *, parent: str | None = None, opens: dict | Callable | None = None, aggregate: bool = False,
+        writes: dict | None = None, **extra) -> Route:
+    return Route("object", slot=slot, extra=extra, parent=parent, opens=opens or {}, writes=writes or {},
+                 aggregate=aggregate)
+
+
+@dataclass(frozen=True)
+class Write:
+    """A write by someone who may make it: the body it sends (a function of the object) and `done`,
+    which reads the database afresh and says whether the write shows there."""
+
+    body: Callable
+    done: Callable
+    what: str
+
+
+def _body(base, values):
+    return lambda o: {**(base(o) if base else {}), **values}
+
+
+def sets(*, form: Callable | None = None, body: dict | None = None, **values) -> Write:
+    """The object's own columns become `values`. `form(obj)` gives the rest of a valid form or PUT;
+    `body` is sent instead of `values` where the input is not the column (an action)."""
+    return Write(_body(form, body if body is not None else values),
+                 lambda o: type(o).objects.filter(pk=o.pk, **values).exists(), f"sets {values}")
+
+
+def adds(model, fk: str, *, body: dict | None = None, **values) -> Write:
+    """A row of `model` pointing at the object through `fk`, with `values`."""
+    return Write(_body(None, body if body is not None else values),
+                 lambda o: model.objects.filter(**{fk: o}, **values).exists(),
+                 f"adds a {model._meta.model_name} {values}")
+
+
+def deletes() -> Write:
+    return Write(lambda o: {}, lambda o: not type(o).objects.filter(pk=o.pk).exists(), "deletes it")
 
 
 def creates(*bodies, ids: str | None = None) -> Route:
@@ -78,11 +126,46 @@ def staff_admin(staff: int | None = None) -> Route:
 
 
 FMT = ("csv", "xlsx", "geojson")
-# A match's thread opens only once both companies are revealed to each other; the world's matches are
-# not revealed, so the thread is closed to everybody, staff included (docs/facilitation.md).
-THREAD_CLOSED = {"get": 403, "head": 403, "post": 403}
 _STREAM_BODY = {"direction": "offer", "kind": "material", "title": "stolen", "category": "MAT", "quantity": 1,
                 "unit": "t", "period": "year"}
+
+
+def thread(match) -> dict:
+    """A match's thread opens once both companies said yes: then both parties, the region's facilitator
+    and staff read and write it. Before that it is closed to all of them (docs/facilitation.md)."""
+    return dict.fromkeys(("staff", "admin", "member", "partner", "facilitator"), 200 if match.revealed else 403)
+
+
+# Who a company hides from is itself confidential: its admins and staff only; a plain member and the
+# region's facilitator see the company but are refused its exclusions.
+EXCLUSIONS = {"admin": 200, "member": 403, "facilitator": 403}
+
+
+def form_data(form) -> dict:
+    """What a browser would post for an unchanged form."""
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is None or value is False:
+            continue
+        data[name] = value if isinstance(value, list) else ("on" if value is True else str(value))
+    return data
+
+
+def _stream_form(stream) -> dict:
+    sites = Site.objects.filter(company_id=stream.company_id)
+    return {**form_data(StreamForm(instance=stream, sites=sites)), "site": str(stream.site_id)}
+
+
+RENAME_COMPANY = sets(name="Renamed by staff")
+RENAME_SITE = sets(name="Renamed site")
+RETITLE = sets(title="Retitled")
+CLOSE = sets(status="closed")
+WITHDRAW = sets(body={"action": "withdraw"}, status="withdrawn")  # allowed from every open status and after
+NOTE = adds(MatchNote, "match", text="A note")
+MESSAGE = adds(MatchMessage, "match", text="A message")
+REALISED = adds(RealisedExchange, "match", body={"started_on": "2024-01-05", "quantity_yearly": 7}, quantity_yearly=7)
+EXCLUDE = adds(CompetitorExclusion, "company", body={"nace_code": "01"}, excluded_nace__code="01")
 
 ROUTES: dict[str, Route] = {
     # --- pages ---------------------------------------------------------------------------------
@@ -91,29 +174,31 @@ ROUTES: dict[str, Route] = {
     "companies:company_onboard": public(),
     "companies:nace_options": public(),
     "companies:company_detail": obj("company"),
-    "companies:company_edit": obj("company"),
-    "companies:site_create": obj("company"),
+    "companies:company_edit": obj("company", writes={"post": sets(form=lambda c: form_data(CompanyForm(instance=c)),
+                                                                  name="Renamed by staff")}),
+    "companies:site_create": obj("company", writes={"post": adds(
+        Site, "company", body={"name": "New site", "latitude": 55.6, "longitude": 13.0}, name="New site")}),
     "streams:stream_list": listing(),
     "streams:my_streams": listing(),
     "streams:stream_create": creates(lambda t: {**_STREAM_BODY, "site": t.site.pk}),
     "streams:unit_options": public(),
     "streams:category_options": public(),
     "streams:stream_detail": obj("stream"),
-    "streams:stream_edit": obj("stream"),
-    "streams:stream_status": obj("stream"),
+    "streams:stream_edit": obj("stream", writes={"post": sets(form=_stream_form, title="Retitled")}),
+    "streams:stream_status": obj("stream", writes={"post": CLOSE}),
     "matching:match_list": listing(),
     "matching:match_detail": obj("match"),
-    "matching:match_transition": obj("match"),
-    "matching:match_note_create": obj("match"),
-    "matching:match_thread": obj("match", staff=THREAD_CLOSED),
-    "matching:realised_record": obj("match"),
+    "matching:match_transition": obj("match", writes={"post": WITHDRAW}),
+    "matching:match_note_create": obj("match", writes={"post": NOTE}),
+    "matching:match_thread": obj("match", opens=thread, writes={"post": MESSAGE}),
+    "matching:realised_record": obj("match", writes={"post": REALISED}),
     "matching:review_queue": listing(),
     "matching:queue_bulk": creates(lambda t: {"ids": [t.match.pk], "action": "review"}),
     "matching:pipeline": listing(),
     "matching:notification_list": listing(),
     "matching:penalty_list": listing(),
-    "companies:exclusion_list": obj("company"),
-    "companies:exclusion_delete": obj("exclusion", parent="pk"),
+    "companies:exclusion_list": obj("company", opens=EXCLUSIONS, writes={"post": EXCLUDE}),
+    "companies:exclusion_delete": obj("exclusion", parent="pk", opens=EXCLUSIONS, writes={"post": deletes()}),
     "streams:import_upload": listing(),
     "streams:import_template": public(fmt="csv"),
     "streams:import_preview": obj("upload"),
@@ -140,11 +225,17 @@ ROUTES: dict[str, Route] = {
     "password_reset_complete": public(),
     # --- API -----------------------------------------------------------------------------------
     "company-list": listing(ids="company"),
-    "company-detail": obj("company"),
+    "company-detail": obj("company", writes={
+        "patch": RENAME_COMPANY,
+        "put": sets(form=lambda c: {"nace_code": c.nace.code, "country": c.country}, name="Renamed by staff"),
+    }),
     "site-list": creates(
         lambda t: {"company": t.company.pk, "name": "stolen", "latitude": 55.6, "longitude": 13.0}, ids="site",
     ),
-    "site-detail": obj("site"),
+    "site-detail": obj("site", writes={
+        "patch": RENAME_SITE, "put": sets(form=lambda s: {"latitude": s.latitude, "longitude": s.longitude},
+                                          name="Renamed site"),
+    }),
     "region-list": public(),
     "region-detail": public(pk=lambda w: w.tenants["B"].region.pk),
     "nace-code-list": public(),
@@ -158,19 +249,22 @@ ROUTES: dict[str, Route] = {
         lambda t: {**_STREAM_BODY, "company": t.company.pk},
         ids="stream",
     ),
-    "stream-detail": obj("stream"),
+    "stream-detail": obj("stream", writes={
+        "patch": RETITLE, "put": sets(form=lambda s: {**_STREAM_BODY, "category": s.category.code}, title="Retitled"),
+    }),
     "stream-matches": obj("stream"),
-    "stream-set-status": obj("stream"),
+    "stream-set-status": obj("stream", writes={"post": CLOSE}),
     "match-list": listing(ids="match"),
     "match-detail": obj("match"),
-    "match-transition": obj("match"),
+    "match-transition": obj("match", writes={"post": WITHDRAW}),
     "match-events": obj("match"),
-    "match-notes": obj("match"),
-    "match-messages": obj("match", staff=THREAD_CLOSED),
-    "match-realised": obj("match"),
+    "match-notes": obj("match", writes={"post": NOTE}),
+    "match-messages": obj("match", opens=thread, writes={"post": MESSAGE}),
+    "match-realised": obj("match", writes={"post": REALISED}),
     "notification-list": listing(),
-    "company-exclusion-list": obj("company"),
-    "company-exclusion-detail": obj("exclusion", parent="company_pk"),
+    "company-exclusion-list": obj("company", opens=EXCLUSIONS, writes={"post": EXCLUDE}),
+    "company-exclusion-detail": obj("exclusion", parent="company_pk", opens=EXCLUSIONS,
+                                    writes={"delete": deletes()}),
     "import-create": listing(),
     "import-detail": obj("upload"),
     "import-commit": obj("upload"),

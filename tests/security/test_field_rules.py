@@ -22,6 +22,7 @@ from matching.models import MatchingRun
 from streams.forms import StreamForm
 from streams.models import Stream
 from tests.factories import StreamFactory, leaf_category
+from tests.security.routes import form_data
 
 PROTECTED_KEYS = (
     "id", "pk", "company", "company_id", "owner", "status", "score", "reviewer", "requested_by",
@@ -185,22 +186,11 @@ def test_a_run_request_cannot_choose_its_requester_or_status(api, facilitator, o
 # --- pages ---------------------------------------------------------------------------------------
 
 
-def _form_data(form) -> dict:
-    """What a browser would post for an unchanged form."""
-    data = {}
-    for name in form.fields:
-        value = form[name].value()
-        if value is None or value is False:
-            continue
-        data[name] = value if isinstance(value, list) else ("on" if value is True else str(value))
-    return data
-
-
 def test_protected_keys_posted_to_the_stream_page_change_nothing(web, member, other_member, company_a, company_b,
                                                                 own_stream):
     client: Client = web(member)
     sites = Site.objects.filter(company=company_a)
-    base = _form_data(StreamForm(instance=own_stream, sites=sites))
+    base = form_data(StreamForm(instance=own_stream, sites=sites))
     base["site"] = str(own_stream.site_id)
     assert client.post(f"/streams/{own_stream.pk}/edit/", base).status_code == 302  # the base form is valid
 

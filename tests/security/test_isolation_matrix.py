@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
 import pytest
+from django.conf import settings
 from django.db import transaction
+from django.shortcuts import resolve_url
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
@@ -171,6 +173,13 @@ def _swap(location: str, missing_url: str, url: str) -> str:
     return location.replace(missing_url, url).replace(quote(missing_url, safe=""), quote(url, safe=""))
 
 
+def sent_to_log_in(pattern: Pattern, r) -> bool:
+    """Anonymous visitors: a page sends them to log in, the API answers 401 (TokenAuthentication first)."""
+    if pattern.api:
+        return r.status_code == 401
+    return r.status_code == 302 and r["Location"].startswith(resolve_url(settings.LOGIN_URL))
+
+
 def check_object(world, clients, pattern: Pattern, route: Route) -> list[str]:
     problems = []
     kwarg = _object_kwarg(pattern, route)
@@ -203,52 +212,119 @@ def check_object(world, clients, pattern: Pattern, route: Route) -> list[str]:
                             expected = (404,) if admin else (403,)
                         if persona != "anon" and method != "options" and r.status_code not in expected:
                             problems.append(f"{where}: {r.status_code}, expected {' or '.join(map(str, expected))}")
-                        if persona == "anon" and r.status_code not in (302, 401, 403, 404):
-                            problems.append(f"{where}: {r.status_code} for an anonymous visitor")
+                        if persona == "anon" and not sent_to_log_in(pattern, r):
+                            problems.append(f"{where}: {r.status_code} for an anonymous visitor, expected "
+                                            f"{'401' if pattern.api else 'the login page'}")
                         if found := leaks(world, persona, body_text(r)):
                             problems.append(f"{where}: body shows {found}")
     return problems
 
 
 READS = ("get", "head", "options")
-# A write staff may make is accepted or refused for its content (this body is junk for most forms),
-# never for who staff is: no 401/403/404.
-STAFF_WRITE = (200, 201, 202, 204, 302, 400, 409)
+SUCCESS = (200, 201, 202, 204, 302)
+
+
+def names_a_field(response) -> bool:
+    """A 400 says which input is wrong: a JSON object with a key besides `detail`, or a form's error list."""
+    text = body_text(response)
+    if response.get("Content-Type", "").startswith("application/json"):
+        data = json.loads(text or "null")
+        return isinstance(data, dict) and any(k != "detail" and v for k, v in data.items())
+    return 'class="errorlist' in text
+
+
+def judge_write(where: str, r, write, done: bool) -> list[str]:
+    """A write by someone who may make it, judged on its content: a success shows in the database, a
+    400 names the field it refuses, a 409 (not allowed from the object's state) changes nothing."""
+    if write is None:
+        return [f"{where}: {r.status_code}; say in routes.py what this write does (writes=)"]
+    if r.status_code in SUCCESS:
+        return [] if done else [f"{where}: {r.status_code}, but the database does not show it ({write.what})"]
+    if r.status_code == 400:
+        return [f"{where}: 400 {msg}" for ok, msg in ((names_a_field(r), "names no field"),
+                                                       (not done, "and wrote anyway")) if not ok]
+    if r.status_code == 409:
+        return [] if not done else [f"{where}: 409, but it wrote anyway"]
+    return [f"{where}: {r.status_code}, expected a success, 400 or 409"]
+
+
+def judge_junk(where: str, client, pattern: Pattern, method: str, url: str) -> list[str]:
+    """Junk (WRITE_BODY) from someone who may write is refused for its content, never for who they
+    are (no 401/403/404) and never with a 5xx, and a 400 names the field it refuses."""
+    with transaction.atomic():
+        r = request(client, pattern, method, url, WRITE_BODY)
+        transaction.set_rollback(True)
+    if r.status_code not in (*SUCCESS, 400, 409):
+        return [f"{where} with junk: {r.status_code}, expected a success, 400 or 409"]
+    return [f"{where} with junk: 400 names no field"] if r.status_code == 400 and not names_a_field(r) else []
+
+
+def _opens(route: Route, obj) -> dict[str, int]:
+    opens = route.opens(obj) if callable(route.opens) else route.opens
+    return {"staff": 200, **opens}
+
+
+def _allowed_cases(world, clients, route: Route) -> list[tuple]:
+    """(who, client, object, expected status): staff and the tenant's insiders the route names, for every
+    object of the slot (an upload is foreign to staff and checked above); a persona with a role in a
+    region gets that region's routes."""
+    logged_in = {}
+
+    def client_for(user):
+        if user.pk not in logged_in:
+            logged_in[user.pk] = Client()
+            logged_in[user.pk].force_login(user)
+        return logged_in[user.pk]
+
+    cases = []
+    for tenant in world.tenants.values():
+        for o in tenant.objects()[route.slot]:
+            want = _opens(route, o)
+            if o not in world.foreign_objects("staff", route.slot):
+                cases.append(("staff", clients["staff"], o, want["staff"]))
+            cases += [(f"{role} of {tenant.key}", client_for(user), o, want[role])
+                      for role, user in tenant.insiders.items() if role in want]
+    if route.slot == "region":
+        cases += [(p, clients[p], r, 200) for p in PERSONAS if p != "staff" for r in world.own_regions(p)]
+    return cases
 
 
 def check_allowed(world, clients, pattern: Pattern, route: Route) -> list[str]:
-    """The other side of the matrix: who MAY open a tenant's object gets it. Staff get every object of
-    every tenant (uploads excepted: they are foreign to staff and checked above); a persona with a
-    role in a region gets that region's routes. This also proves that the URLs the matrix builds name
-    real objects: a 404 for everybody would otherwise pass. Staff's writes are rolled back."""
-    problems = []
+    """The other side of the matrix: who MAY open a tenant's object gets it, and who sees it but may
+    not use this route is refused (403). A write is sent inside a savepoint that is rolled back, with
+    the body routes.py gives for it, and is judged on what it did to the database. This also proves
+    that the URLs the matrix builds name real objects: a 404 for everybody would otherwise pass."""
+    problems, succeeded, attempted = [], set(), set()
     kwarg = _object_kwarg(pattern, route)
     key = KEY_OF.get(route.slot, "pk")
-    cases = [("staff", o) for t in world.tenants.values() for o in t.objects()[route.slot]
-             if o not in world.foreign_objects("staff", route.slot)]
-    if route.slot == "region":
-        cases += [(p, r) for p in PERSONAS if p != "staff" for r in world.own_regions(p)]
     for variant in _variants(route, pattern):
-        for persona, obj in cases:
+        for who, client, obj, want in _allowed_cases(world, clients, route):
             parent = {route.parent: obj.company_id} if route.parent else {}
             url = pattern.url({**variant, **parent, kwarg: getattr(obj, key)})
             for method in pattern.methods:
+                write = route.writes.get(method)
                 with transaction.atomic():
-                    r = request(clients[persona], pattern, method, url, WRITE_BODY)
+                    r = request(client, pattern, method, url, write.body(obj) if write else WRITE_BODY)
+                    done = bool(write and write.done(obj))
                     transaction.set_rollback(True)
-                where = _where(persona, method, url)
-                want = route.staff.get(method) if persona == "staff" else None
-                if want is not None:
+                where = _where(who, method, url)
+                if method == "options" and want == 403:
+                    continue  # a page's OPTIONS lists the verbs without asking who may use them
+                if want == 403 or method in READS:
                     if r.status_code != want:
                         problems.append(f"{where}: {r.status_code}, expected {want}")
-                elif method in READS:
-                    if r.status_code != 200:
-                        problems.append(f"{where}: {r.status_code}, expected 200")
-                elif r.status_code not in STAFF_WRITE:
-                    problems.append(f"{where}: {r.status_code}, expected one of {STAFF_WRITE}")
+                    if done:
+                        problems.append(f"{where}: refused, but the write shows in the database")
+                else:
+                    attempted.add(method)
+                    problems += judge_write(where, r, write, done)
+                    succeeded |= {method} if r.status_code in SUCCESS and done else set()
+                    problems += judge_junk(where, client, pattern, method, url)
                 if route.aggregate and (found := [t.marker for t in world.tenants.values()
                                                   if t.marker in body_text(r)]):
                     problems.append(f"{where}: aggregates only, but the body shows {found}")
+    if never := sorted(attempted - succeeded):
+        problems.append(f"{pattern.route}: no {never} succeeded for anyone who may make it; is its body valid?")
     return problems
 
 

@@ -2,10 +2,13 @@
 
 Tenant B lives in SE22 (company B and its partner B2), tenant Y in FI1B (Y and Y2). Every text of a
 tenant carries its marker (``SECRET-B`` / ``SECRET-Y``), so a leak shows up as the marker in a
-response body, whatever the route renders. Each tenant has a private and a draft stream, a site, a
-match between its two companies, a one-stream matching run and a workshop upload by its region's
-facilitator, and a competitor exclusion (its company keeps company A away): nothing of it is visible
-outside the tenant, its region's facilitators and staff, and the upload only to its uploader.
+response body, whatever the route renders. Each tenant has a private and a draft stream, a site, two
+matches between its two companies (one suggested, one revealed: both companies said yes, and its
+thread holds a message), a one-stream matching run and a workshop upload by its region's facilitator,
+and a competitor exclusion (its company keeps company A away): nothing of it is visible outside the
+tenant, its region's facilitators and staff, and the upload only to its uploader. Each tenant also
+names its insiders by role (`Tenant.insiders`): its company's admin and plain member, a member of the
+partner company, and its region's facilitator, for the matrix's "who may open it gets it" checks.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from dataclasses import dataclass, field
 from companies.choices import MembershipRole
 from companies.models import Company, CompetitorExclusion, Site
 from companies.roles import roles_for
-from matching.choices import RunKind, RunStatus
-from matching.models import Match, MatchingRun
+from matching.choices import MatchAction, RunKind, RunStatus
+from matching.facilitation.services import match_message_create
+from matching.facilitation.transitions import match_transition
+from matching.models import Match, MatchingRun, MatchMessage, MatchNote
 from streams.choices import Direction, StreamStatus, Visibility
 from streams.models import PendingImport, Stream
 from tests.factories import (
@@ -42,10 +47,14 @@ class Tenant:
     site: Site
     private_stream: Stream
     draft_stream: Stream
-    match: Match
+    match: Match  # suggested: its thread is closed to everybody
+    revealed_match: Match  # both companies said yes: its thread is open to both, the region's facilitator, staff
     run: MatchingRun
     upload: PendingImport  # a workshop sheet the region's facilitator uploaded, not yet committed
     exclusion: CompetitorExclusion  # the company keeps company A away: confidential to its admins and staff
+    # Who is inside the tenant, by role: "admin" and "member" (plain) of its company, "partner" (a member
+    # of the partner company) and "facilitator" (of its region). Routes say what each role gets (`opens`).
+    insiders: dict = field(default_factory=dict)
 
     def objects(self) -> dict[str, list]:
         """The tenant's objects by slot, as the route table names them."""
@@ -53,7 +62,7 @@ class Tenant:
             "company": [self.company],
             "site": [self.site],
             "stream": [self.private_stream, self.draft_stream],
-            "match": [self.match],
+            "match": [self.match, self.revealed_match],
             "run": [self.run],
             "region": [self.region],
             "upload": [self.upload],
@@ -68,6 +77,8 @@ class Tenant:
             list(Site.objects.filter(company_id__in=companies).order_by("pk").values()),
             list(Stream.objects.filter(company_id__in=companies).order_by("pk").values()),
             list(Match.objects.filter(source_company_id__in=companies).order_by("pk").values()),
+            list(MatchNote.objects.filter(match__source_company_id__in=companies).order_by("pk").values()),
+            list(MatchMessage.objects.filter(match__source_company_id__in=companies).order_by("pk").values()),
             list(MatchingRun.objects.filter(pk=self.run.pk).values()),
             list(CompetitorExclusion.objects.filter(company_id__in=companies).order_by("pk").values()),
         ]
@@ -117,7 +128,14 @@ def make_match(offer: Stream, need: Stream) -> Match:
     )
 
 
-def _tenant(key: str, code: str, facilitator, excluded: Company) -> Tenant:
+def reveal(match: Match, offer_user, need_user) -> Match:
+    """Both companies say yes through the one state machine: the match is introduced and revealed."""
+    for user in (offer_user, need_user):
+        match_transition(match_id=match.pk, actor=user, action=MatchAction.ACCEPT)
+    return Match.objects.get(pk=match.pk)
+
+
+def _tenant(key: str, code: str, facilitator, excluded: Company, names: tuple[str, str, str]) -> Tenant:
     marker = MARKERS[key]
     reg = region(code)
     lat, lon = (55.6, 13.0) if code == "SE22" else (60.29, 25.04)
@@ -134,6 +152,14 @@ def _tenant(key: str, code: str, facilitator, excluded: Company) -> Tenant:
                           visibility=Visibility.PUBLIC, **secret)
     need = StreamFactory(site=partner_site, title=f"{marker} private need", direction=Direction.NEED,
                          visibility=Visibility.PRIVATE, **secret)
+    second_need = StreamFactory(site=partner_site, title=f"{marker} second need", direction=Direction.NEED,
+                                visibility=Visibility.PRIVATE, **secret)
+    admin, member, partner_member = (UserFactory(username=n) for n in names)
+    MembershipFactory(user=admin, company=company)
+    MembershipFactory(user=member, company=company, role=MembershipRole.MEMBER)
+    MembershipFactory(user=partner_member, company=partner, role=MembershipRole.MEMBER)
+    revealed = reveal(make_match(private, second_need), admin, partner_member)
+    match_message_create(match=revealed, author=partner_member, text=f"{marker} message")
     run = MatchingRun.objects.create(kind=RunKind.STREAM, stream=private, status=RunStatus.DONE,
                                      requested_by=facilitator, message=f"{marker} run")
     sheet = f"company_ref,company_name\n{marker},{marker} Sheet AB\n".encode()
@@ -141,8 +167,9 @@ def _tenant(key: str, code: str, facilitator, excluded: Company) -> Tenant:
                                           sha256="0" * 64)
     exclusion = CompetitorExclusion.objects.create(company=company, excluded_company=excluded)
     return Tenant(key=key, marker=marker, region=reg, company=company, partner=partner, site=site,
-                  private_stream=private, draft_stream=draft, match=make_match(private, need), run=run,
-                  upload=upload, exclusion=exclusion)
+                  private_stream=private, draft_stream=draft, match=make_match(private, need),
+                  revealed_match=revealed, run=run, upload=upload, exclusion=exclusion,
+                  insiders={"admin": admin, "member": member, "partner": partner_member, "facilitator": facilitator})
 
 
 def build_world() -> World:
@@ -151,14 +178,14 @@ def build_world() -> World:
     StreamFactory(site=company_a.sites.get(), title="Alpha whey", visibility=Visibility.PUBLIC)
     fac_x = RegionRoleFactory(user=UserFactory(username="fiona"), region=region("SE22")).user
     fac_y = RegionRoleFactory(user=UserFactory(username="yrjo"), region=region("FI1B")).user
-    b = _tenant("B", "SE22", fac_x, company_a)
-    y = _tenant("Y", "FI1B", fac_y, company_a)
+    b = _tenant("B", "SE22", fac_x, company_a, ("bob", "bea", "bert"))
+    y = _tenant("Y", "FI1B", fac_y, company_a, ("ylva", "yann", "yoko"))
     personas = {
         "anon": None,
         "admin_a": MembershipFactory(user=UserFactory(username="alice"), company=company_a).user,
         "member_a": MembershipFactory(user=UserFactory(username="carol"), company=company_a,
                                       role=MembershipRole.MEMBER).user,
-        "member_b": MembershipFactory(user=UserFactory(username="bob"), company=b.company).user,
+        "member_b": b.insiders["admin"],
         "facilitator_x": fac_x,
         "facilitator_y": fac_y,
         "authority": RegionRoleFactory(user=UserFactory(username="arne"), region=region("SE22"),
