@@ -35,6 +35,16 @@ def test_the_api_answers_json_only(db, client):
     assert response["Content-Type"].startswith("application/json")
 
 
+def test_an_api_path_no_route_matches_answers_json(db, client):
+    # Found by the chained fuzzing: an id with a dot matches no route and got the HTML 404 page.
+    response = client.get("/api/v1/companies/-3.99e-16/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
+
+
 def test_docker_compose_runs_the_full_stack_with_healthchecks():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
