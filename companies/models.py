@@ -81,8 +81,9 @@ class NaceCorrespondence(models.Model):
 
 class CompanyQuerySet(models.QuerySet):
     def visible_to(self, user) -> CompanyQuerySet:
-        """Companies `user` may see: their own, those with sites in regions they facilitate,
-        and those that publish at least one active public listing. Staff see all."""
+        """Companies `user` may see: their own, those with sites in regions they facilitate (and those
+        they entered as a facilitator that have no site yet), and those that publish at least one
+        active public listing. Staff see all."""
         roles = roles_for(user)
         if not roles.authenticated:
             return self.none()
@@ -102,6 +103,8 @@ class CompanyQuerySet(models.QuerySet):
         if roles.facilitator_region_ids:
             sites = Site.objects.filter(region_id__in=roles.facilitator_region_ids).order_by()
             cond |= Q(pk__in=sites.values("company_id"))
+            # A company the facilitator entered for an SME, until its first site places it in a region.
+            cond |= Q(entered_by=user, entered_by_facilitator=True) & ~Exists(Site.objects.filter(company=OuterRef("pk")))
         return self.filter(cond | public)
 
 

@@ -8,13 +8,16 @@ from companies.roles import roles_for
 
 
 def can_edit_company(user, company) -> bool:
-    """Staff, the company's admins, and facilitators of a region where it has a site."""
+    """Staff, the company's admins, and facilitators of a region where it has a site (or who entered it
+    and it has no site yet: they add the first one)."""
     roles = roles_for(user)
     if not roles.authenticated:
         return False
     if roles.is_staff or company.pk in roles.admin_company_ids:
         return True
     if roles.facilitator_region_ids:
+        if company.entered_by_facilitator and company.entered_by_id == user.pk and not company.sites.exists():
+            return True
         return company.sites.filter(region_id__in=roles.facilitator_region_ids).exists()
     return False
 

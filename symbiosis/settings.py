@@ -290,6 +290,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "symbiosis.api.add_error_responses",
+        "symbiosis.api.add_links",
     ],
     "ENUM_NAME_OVERRIDES": {
         "DirectionEnum": "streams.choices.Direction",

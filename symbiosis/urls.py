@@ -8,6 +8,8 @@ from symbiosis.ratelimits import limit_auth_form
 # The admin's own log-in form gets the same limits as ours.
 admin.site.login = limit_auth_form(admin.site.login, group="admin-login")
 
+handler404 = "symbiosis.api.not_found"
+
 urlpatterns = [
     path("", include("companies.urls")),
     path("streams/", include("streams.urls")),

@@ -21,6 +21,22 @@ def test_the_openapi_schema_generates_without_warnings(tmp_path):
 
 
 @pytest.mark.django_db
+def test_every_declared_api_link_is_in_the_schema():
+    """symbiosis.api.add_links skips a link whose operation is missing: a renamed operationId must fail
+    here, not silently drop the chains that clients and tests/security/test_api_fuzz_chains.py follow."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    from symbiosis.api import API_LINKS
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    operations = {op["operationId"]: op for path in schema["paths"].values() for op in path.values()}
+    for (source, code), rows in API_LINKS.items():
+        links = operations[source]["responses"][code]["links"]
+        assert sorted(link["operationId"] for link in links.values()) == sorted(target for target, *_ in rows)
+        assert all(target in operations for target, *_ in rows)
+
+
+@pytest.mark.django_db
 def test_api_docs_load_only_local_assets(client):
     response = client.get("/api/docs/")
     assert response.status_code == 200
@@ -33,6 +49,16 @@ def test_api_docs_load_only_local_assets(client):
 def test_the_api_answers_json_only(db, client):
     response = client.get("/api/v1/regions/", HTTP_ACCEPT="text/html")
     assert response["Content-Type"].startswith("application/json")
+
+
+def test_an_api_path_no_route_matches_answers_json(db, client):
+    # Found by the chained fuzzing: an id with a dot matches no route and got the HTML 404 page.
+    response = client.get("/api/v1/companies/-3.99e-16/")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
 
 
 def test_docker_compose_runs_the_full_stack_with_healthchecks():

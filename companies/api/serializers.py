@@ -81,8 +81,10 @@ class SiteUpdateSerializer(SiteWriteSerializer):
 
 
 class CompetitorExclusionSerializer(serializers.ModelSerializer):
-    excluded_company_name = serializers.CharField(source="excluded_company.name", read_only=True, default=None)
-    excluded_nace = NaceBriefSerializer(read_only=True)
+    # An exclusion names a company or a NACE code: the other half is null, and the schema says so.
+    excluded_company_name = serializers.CharField(source="excluded_company.name", read_only=True, default=None,
+                                                  allow_null=True)
+    excluded_nace = NaceBriefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = CompetitorExclusion

@@ -15,6 +15,7 @@ from matching.api.serializers import MatchSerializer
 from matching.choices import MatchAction, RejectionReason
 from matching.facilitation import selectors as sel
 from matching.facilitation.services import (
+    REALISED_MAX_YEARLY,
     match_message_create,
     match_note_create,
     realised_exchange_record,
@@ -74,7 +75,7 @@ class RealisedSerializer(serializers.ModelSerializer):
         fields = ("started_on", "quantity_yearly", "note", "unit", "co2e_t", "diverted_t", "eur_provider",
                   "eur_receiver", "water_m3", "energy_mwh")
         read_only_fields = ("unit", "co2e_t", "diverted_t", "eur_provider", "eur_receiver", "water_m3", "energy_mwh")
-        extra_kwargs = {"quantity_yearly": {"min_value": 0.001}}
+        extra_kwargs = {"quantity_yearly": {"min_value": 0.001, "max_value": REALISED_MAX_YEARLY}}
 
 
 class FlagSerializer(serializers.Serializer):

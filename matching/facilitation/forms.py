@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from matching.choices import MatchAction, RejectionReason
+from matching.facilitation.services import REALISED_MAX_YEARLY
 
 BULK_ACTIONS = (MatchAction.REVIEW, MatchAction.APPROVE, MatchAction.REJECT)
 REASON_CHOICES = (("", _("Choose a reason")), *RejectionReason.choices)
@@ -46,7 +47,8 @@ class MessageForm(forms.Form):
 
 class RealisedForm(forms.Form):
     started_on = forms.DateField(label=_("Exchange started on"), widget=forms.DateInput(attrs={"type": "date"}))
-    quantity_yearly = forms.FloatField(label=_("Real quantity per year"), min_value=0.001)
+    quantity_yearly = forms.FloatField(label=_("Real quantity per year"), min_value=0.001,
+                                       max_value=REALISED_MAX_YEARLY)
     note = forms.CharField(label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean_started_on(self):

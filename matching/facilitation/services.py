@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -16,6 +17,9 @@ from matching.facilitation.transitions import NotPermitted, TransitionError, act
 from matching.models import Match, MatchMessage, MatchNote, RealisedExchange
 
 STAFF_ROLES = ("facilitator", "staff")
+# A billion tonnes (MWh, m3...) a year: more than any one exchange, and far from the float overflow that a
+# larger figure causes when it scales the match's EUR and CO2e estimates.
+REALISED_MAX_YEARLY = 1e9
 
 
 def can_see_notes(user, match: Match) -> bool:
@@ -65,6 +69,9 @@ def realised_exchange_record(*, match_id: int, actor, started_on: dt.date, quant
     match = Match.objects.select_for_update().get(pk=match_id)
     if actor_role(actor, match) not in STAFF_ROLES:
         raise NotPermitted(_("Only facilitators of this match's region can record an exchange."))
+    if not 0 < quantity_yearly <= REALISED_MAX_YEARLY:
+        raise ValidationError({"quantity_yearly": _("Enter a yearly quantity above 0 and at most %(max)s.")
+                               % {"max": f"{REALISED_MAX_YEARLY:,.0f}"}})
     if match.status != S.IMPLEMENTED:
         match = match_transition(match_id=match.pk, actor=actor, action=A.IMPLEMENT,
                                  comment=_("Exchange recorded from %(date)s.") % {"date": started_on})

@@ -100,3 +100,25 @@ def test_members_cannot_change_a_company_they_only_see(api, member, other_member
 def test_facilitator_sees_companies_of_their_region_only(api, facilitator, facilitator_y, company_a, company_y):
     assert {r["id"] for r in api(facilitator).get("/api/v1/companies/").json()["results"]} >= {company_a.pk}
     assert company_a.pk not in {r["id"] for r in api(facilitator_y).get("/api/v1/companies/").json()["results"]}
+
+
+def test_a_facilitator_who_enters_a_company_can_read_it_and_add_its_first_site(api, facilitator, facilitator_y,
+                                                                                 member):
+    """Found by the chained fuzzing (POST /companies/ -> GET /companies/{id}/ answered 404): a company a
+    facilitator entered on an SME's behalf has no site yet, so no region rule let them see it or add the
+    site; it was an orphan. Until it has a site, the facilitator who entered it (only) may."""
+    client = api(facilitator)
+    created = client.post("/api/v1/companies/", company_payload(), format="json")
+    assert created.status_code == 201, created.content
+    company_id = created.json()["id"]
+    assert created.json()["entered_by_facilitator"] is True
+    assert client.get(f"/api/v1/companies/{company_id}/").status_code == 200
+    assert client.patch(f"/api/v1/companies/{company_id}/", {"employees": 30}, format="json").status_code == 200
+    for other in (facilitator_y, member):
+        assert api(other).get(f"/api/v1/companies/{company_id}/").status_code == 404
+    site = client.post("/api/v1/sites/", {"company": company_id, "name": "Greenhouse", "latitude": 55.7,
+                                          "longitude": 13.2, "region": "SE22"}, format="json")
+    assert site.status_code == 201, site.content
+    # From now on the region rule applies: the facilitator of SE22 keeps it, others still do not see it.
+    assert client.get(f"/api/v1/companies/{company_id}/").status_code == 200
+    assert api(facilitator_y).get(f"/api/v1/companies/{company_id}/").status_code == 404

@@ -177,6 +177,22 @@ def test_an_id_of_a_company_the_admin_cannot_see_reveals_nothing(web, api, membe
     assert not CompetitorExclusion.objects.exclude(excluded_company=company_y).exists()
 
 
+def test_the_api_answers_both_kinds_of_exclusion_as_its_schema_says(api, member, company_a, company_b):
+    """Found by the chained fuzzing: a NACE exclusion answered `excluded_company_name: null` (and a company
+    exclusion `excluded_nace: null`) where the schema promised a string (an object)."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    StreamFactory(site=company_b.sites.get(), visibility=Visibility.PUBLIC)  # so that alice can see B
+    url = f"/api/v1/companies/{company_a.pk}/exclusions/"
+    client = api(member)
+    by_company = client.post(url, {"excluded_company": company_b.pk}, format="json").json()
+    by_code = client.post(url, {"nace_code": "1611"}, format="json").json()
+    assert by_company["excluded_nace"] is None and by_code["excluded_company_name"] is None
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    fields = schema["components"]["schemas"]["CompetitorExclusion"]["properties"]
+    assert fields["excluded_nace"].get("nullable") and fields["excluded_company_name"].get("nullable")
+
+
 @pytest.mark.parametrize(("persona", "code"), [
     ("other_member", 404), ("facilitator_y", 404), ("facilitator", 403), ("authority", 404), ("staff", 200),
 ])

@@ -134,6 +134,18 @@ def test_recording_a_realised_exchange_implements_the_match_and_scales_the_impac
     assert RealisedExchange.objects.get(match=world.ab).quantity_yearly == 1.0
 
 
+def test_a_huge_realised_quantity_is_refused_not_a_server_error(api, world, facilitator, member, other_member):
+    """Found by the chained fuzzing (reveal, then POST realised with 9.3e307 per year): the scaled EUR
+    figures overflowed to infinity, which JSON cannot carry, and the API answered 500."""
+    reveal(world.ab, facilitator, member, other_member)
+    body = {"started_on": "2026-03-01", "quantity_yearly": 9.3e307}
+    response = api(facilitator).post(url(world.ab, "realised"), body, format="json")
+    assert response.status_code == 400, response.content
+    assert "quantity_yearly" in response.json()
+    assert not RealisedExchange.objects.filter(match=world.ab).exists()
+    assert Match.objects.get(pk=world.ab.pk).status != MatchStatus.IMPLEMENTED
+
+
 def test_notifications_are_your_own_and_list_in_a_fixed_number_of_queries(api, world, facilitator, member,
                                                                            other_member, django_assert_num_queries):
     move(world.ab, facilitator, "approve")
