@@ -194,15 +194,16 @@ class Match(models.Model):
 
 
 class MatchRegion(models.Model):
-    """One region a match touches, with the match's score: the region index of matches (PostgreSQL).
+    """One region a match touches, with the match's score and status: the region index of matches
+    (PostgreSQL).
 
     A row per (match, region) of `in_regions_q`'s default definition: the region of the offer's site,
     of the need's site and, for a match without a need (prospective receiver), of every site of the
     target company. PostgreSQL triggers keep it equal to that definition whatever writes Match, a
     stream's site or a site (matching/migrations/0009_match_region_index.py); nothing in Python
-    writes it. It serves one read: a facilitator's list of their region's matches, best score first,
-    as an index-only range scan (`matching.selectors.region_list_ids`) instead of a scan of the
-    region's thousands of match rows. Every other read states the rule itself (`in_regions_q`). On
+    writes it. It serves one read: a facilitator's list of their region's matches (the match list and
+    the review queue), best score first, as an index-only range scan (`matching.selectors.match_pages`)
+    instead of a scan of the region's thousands of match rows. Every other read states the rule itself (`in_regions_q`). On
     SQLite (development mode) the table stays empty and unused."""
 
     pk = models.CompositePrimaryKey("match", "region")
@@ -211,9 +212,12 @@ class MatchRegion(models.Model):
     region = models.ForeignKey("companies.Region", on_delete=models.DO_NOTHING, related_name="+",
                                db_constraint=False, db_index=False)
     score = models.FloatField()
+    status = models.CharField(max_length=14, choices=MatchStatus.choices)
 
     class Meta:
-        indexes = [models.Index(fields=("region", "-score", "match"), name="matchregion_list_idx")]
+        # Status is carried in the index (INCLUDE): the review queue filters on it without the heap.
+        indexes = [models.Index(fields=("region", "-score", "match"), include=("status",),
+                                name="matchregion_list_idx")]
 
     def __str__(self) -> str:
         return f"match {self.match_id} in region {self.region_id}"

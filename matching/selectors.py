@@ -50,7 +50,7 @@ class IdsFirst(BaseIdsFirst):
 
 
 # Filters the region index can answer; any other filter with a value sends a list the general way.
-_REGION_INDEX_FILTERS = frozenset({"region", "min_score", "ordering"})
+_REGION_INDEX_FILTERS = frozenset({"region", "min_score", "status", "ordering"})
 
 
 def region_list_region(*, user, cleaned: dict) -> int | None:
@@ -58,10 +58,10 @@ def region_list_region(*, user, cleaned: dict) -> int | None:
     when the list can be read from the region index (`MatchRegion`); otherwise None.
 
     That is a facilitator of exactly one region X with no company of their own, not staff, listing
-    best score first with at most a minimum score and the region filter X. Then the list is exactly
-    the index's rows of X: `visible_to` gives such a user `in_regions_q([X])`, which is what the
-    index holds, and the region filter X (`in_regions_q([X], prospective_sources=True)`) contains it,
-    so it removes nothing. Any other user, filter or order (several regions, a company member, staff,
+    best score first with at most a minimum score, statuses and the region filter X. Then the list is
+    exactly the index's rows of X: `visible_to` gives such a user `in_regions_q([X])`, which is what
+    the index holds, and both the region filter X and the review queue's scope (`whole_match_q`, the
+    same condition with prospective sources) contain it, so they remove nothing. Any other user, filter or order (several regions, a company member, staff,
     another region's filter) takes the general query. PostgreSQL only: elsewhere the index is empty."""
     if connection.vendor != "postgresql":
         return None
@@ -80,16 +80,20 @@ def region_list_region(*, user, cleaned: dict) -> int | None:
 
 
 def match_pages(qs: QuerySet[Match], *, user, filterset: MatchFilterSet) -> BaseIdsFirst:
-    """What a paginator pages through for the filtered match list `qs` (`filterset.qs` or the API's
-    filtered queryset): a facilitator's region list best score first from the region index (one
-    index-only range scan for the count and the first ids), any other list from `qs` itself."""
+    """What a paginator pages through for the filtered match list `qs`: the matches `user` may see
+    (`visible_to`, or the review queue's narrower `visible_to` and `whole_match_q`) under `filterset`'s
+    filters, i.e. `filterset.qs` or the API's filtered queryset. A facilitator's region list best
+    score first comes from the region index (one index-only range scan for the count and the first
+    ids; see `region_list_region` for when), any other list from `qs` itself."""
     region_id = region_list_region(user=user, cleaned=filterset.form.cleaned_data) if filterset.is_valid() else None
     if region_id is None:
         return IdsFirst(qs)
+    cleaned = filterset.form.cleaned_data
     rows = MatchRegion.objects.filter(region_id=region_id)
-    min_score = filterset.form.cleaned_data.get("min_score")
-    if min_score is not None:
-        rows = rows.filter(score__gte=min_score)
+    if cleaned.get("min_score") is not None:
+        rows = rows.filter(score__gte=cleaned["min_score"])
+    if cleaned.get("status"):
+        rows = rows.filter(status__in=cleaned["status"])
     return BaseIdsFirst(rows.order_by("-score", "match_id"), load=_load_matches, id_field="match_id")
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils.translation import gettext as _
 
 from companies.roles import roles_for
@@ -13,6 +14,7 @@ from matching.choices import MatchStatus as S
 from matching.facilitation.services import STAFF_ROLES, can_see_notes, can_use_thread
 from matching.facilitation.transitions import actor_role
 from matching.filtersets import MatchFilterSet
+from matching.forms import ordering_terms
 from matching.models import Match, MatchEvent, MatchMessage, MatchNote, Notification
 from matching.permissions import whole_match_q
 from matching.selectors import match_queryset
@@ -21,6 +23,9 @@ from streams.choices import RegulatoryStatus
 # The queue opens on the matches that wait for a facilitator.
 QUEUE_DEFAULT_STATUSES = (S.SUGGESTED, S.UNDER_REVIEW)
 PIPELINE_COLUMNS = (S.UNDER_REVIEW, S.APPROVED, S.INTRODUCED, S.NEGOTIATING, S.IMPLEMENTED)
+# Cards a pipeline column shows; the rest of the column is one click away in the review queue (a region
+# of a 100k-stream installation can hold thousands of matches in work).
+PIPELINE_CARDS = 50
 # A partner counts as a viable alternative from this score on (assumption: the "worth a look" band).
 VIABLE_SCORE = 0.3
 # "2-3 partners on either end": fewer live partners than this for a stream earns the nudge.
@@ -38,11 +43,34 @@ def review_queue(*, user, filters=None) -> MatchFilterSet:
     return MatchFilterSet(filters or {}, queryset=qs, user=user)
 
 
-def pipeline_board(*, user, filters=None) -> tuple[MatchFilterSet, list[tuple[str, str, list[Match]]]]:
-    """The pipeline: (status, label, matches) per column, under the same filters as the queue."""
+@dataclass
+class PipelineColumn:
+    status: str
+    label: str
+    matches: list[Match]
+    total: int  # matches in this column under the filters; `matches` holds the first PIPELINE_CARDS
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.matches)
+
+
+def pipeline_board(*, user, filters=None) -> tuple[MatchFilterSet, list[PipelineColumn]]:
+    """The pipeline: a column per status, under the same filters and in the same order as the queue,
+    each with its first `PIPELINE_CARDS` matches and its total (the rest are a link to the queue)."""
     filterset = review_queue(user=user, filters=filters)
-    rows = list(filterset.qs.filter(status__in=PIPELINE_COLUMNS).select_related("realised"))
-    columns = [(status, str(S(status).label), [m for m in rows if m.status == status]) for status in PIPELINE_COLUMNS]
+    terms = ordering_terms(filterset.form.cleaned_data.get("ordering") if filterset.is_valid() else None)
+    rows = list(
+        filterset.qs.filter(status__in=PIPELINE_COLUMNS).select_related("realised")
+        .annotate(rank=Window(RowNumber(), partition_by=[F("status")], order_by=terms),
+                  column_total=Window(Count("pk"), partition_by=[F("status")]))
+        .filter(rank__lte=PIPELINE_CARDS)
+        .order_by(*terms)
+    )
+    columns = []
+    for status in PIPELINE_COLUMNS:
+        cards = [m for m in rows if m.status == status]
+        columns.append(PipelineColumn(status, str(S(status).label), cards, cards[0].column_total if cards else 0))
     return filterset, columns
 
 

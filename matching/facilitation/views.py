@@ -48,7 +48,7 @@ from matching.facilitation.transitions import (
     match_transition,
 )
 from matching.presentation import present_match
-from matching.selectors import IdsFirst, match_queryset
+from matching.selectors import match_pages, match_queryset
 from streams.views import wants_partial
 
 QUEUE_PAGE_SIZE = 50
@@ -100,7 +100,8 @@ class ReviewQueueView(LoginRequiredMixin, View):
             query = "&".join(f"status={s}" for s in sel.QUEUE_DEFAULT_STATUSES)
             return HttpResponseRedirect(f"{reverse('matching:review_queue')}?{query}")
         filterset = sel.review_queue(user=request.user, filters=request.GET)
-        page = Paginator(IdsFirst(filterset.qs), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+        pages = match_pages(filterset.qs, user=request.user, filterset=filterset)
+        page = Paginator(pages, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
         context = {
             "page_obj": page, "paginator": page.paginator,
             "rows": [present_match(m, user=request.user) for m in page.object_list],
@@ -146,9 +147,12 @@ class PipelineView(LoginRequiredMixin, View):
     def get(self, request):
         _require_facilitator(request.user)
         filterset, columns = sel.pipeline_board(user=request.user, filters=request.GET)
+        query = request.GET.copy()
+        query.pop("status", None)
+        query.pop("page", None)
         context = {
-            "columns": [(status, label, [present_match(m, user=request.user) for m in rows])
-                        for status, label, rows in columns],
+            "columns": [(c, [present_match(m, user=request.user) for m in c.matches]) for c in columns],
+            "query": query.urlencode(),
             **_queue_filter_form(filterset, request),
         }
         return render(request, "matching/pipeline.html", context)

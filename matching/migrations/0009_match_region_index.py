@@ -3,14 +3,15 @@
 A facilitator's list of their region's matches, best score first, read the region's match rows
 through three index scans and then the heap: at 100k streams some 31,000 rows on 10,000 pages for
 every page of the list (68-120 ms, docs/matching.md "Lists of a region's matches"). MatchRegion holds
-one row per (match, region) of `matching.models.in_regions_q`'s default definition, with the score, so
-that list is one index-only range scan on (region, score DESC, match).
+one row per (match, region) of `matching.models.in_regions_q`'s default definition, with the score and
+status, so that list (and the review queue) is one index-only range scan on (region, score DESC, match)
+INCLUDE (status).
 
 It is derived data that decides what a facilitator sees, so PostgreSQL keeps it, not Python:
 
 * after INSERT on matching_match: the regions of the new rows (statement-level, transition table;
   a full run's bulk insert drops the list index for that statement, see matching/finalise.py);
-* after UPDATE of score, offer_id, need_id or target_company_id: those rows again;
+* after UPDATE of score, status, offer_id, need_id or target_company_id: those rows again;
 * after DELETE: their rows go;
 * after UPDATE of site_id on streams_stream: the matches of the streams that moved;
 * after INSERT, UPDATE of region_id or company_id, or DELETE on companies_site: the matches of the
@@ -35,17 +36,17 @@ ON = "TRUE"
 
 
 def _regions_of(matches: str, where: str = ON) -> str:
-    """SELECT (match id, region id, score) of the matches `matches` (aliased m) that satisfy `where`:
+    """SELECT (match id, region id, score, status) of the matches `matches` (aliased m) that satisfy `where`:
     the regions of the offer's and the need's site and, without a need, of the target company's
     sites (`in_regions_q` without prospective sources)."""
     return f"""
-        SELECT m.id, t.region_id, m.score FROM {matches}
+        SELECT m.id, t.region_id, m.score, m.status FROM {matches}
             JOIN streams_stream s ON s.id = m.offer_id JOIN companies_site t ON t.id = s.site_id WHERE {where}
         UNION
-        SELECT m.id, t.region_id, m.score FROM {matches}
+        SELECT m.id, t.region_id, m.score, m.status FROM {matches}
             JOIN streams_stream s ON s.id = m.need_id JOIN companies_site t ON t.id = s.site_id WHERE {where}
         UNION
-        SELECT m.id, t.region_id, m.score FROM {matches}
+        SELECT m.id, t.region_id, m.score, m.status FROM {matches}
             JOIN companies_site t ON t.company_id = m.target_company_id WHERE m.need_id IS NULL AND {where}"""
 
 
@@ -64,15 +65,15 @@ def _lock(matches: str, where: str = ON) -> str:
 
 BY_IDS = "m.id = ANY(ids)"
 # A match's columns that decide its region rows.
-DECIDING = "(n.score, n.offer_id, n.need_id, n.target_company_id) IS DISTINCT FROM " \
-           "(o.score, o.offer_id, o.need_id, o.target_company_id)"
+DECIDING = "(n.score, n.status, n.offer_id, n.need_id, n.target_company_id) IS DISTINCT FROM " \
+           "(o.score, o.status, o.offer_id, o.need_id, o.target_company_id)"
 
 CREATE_SQL = f"""
 -- The rows of matches that have none (after matching_matchregion_refresh removed them).
 CREATE OR REPLACE FUNCTION matching_matchregion_add(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     {_lock("matching_match m", BY_IDS)}
-    INSERT INTO matching_matchregion (match_id, region_id, score) {_regions_of("matching_match m", BY_IDS)}
+    INSERT INTO matching_matchregion (match_id, region_id, score, status) {_regions_of("matching_match m", BY_IDS)}
         ORDER BY 1, 2;
 END $$;
 
@@ -89,7 +90,7 @@ CREATE OR REPLACE FUNCTION matching_matchregion_write() RETURNS trigger LANGUAGE
 BEGIN
     IF TG_OP = 'INSERT' THEN
         {_lock("new_rows m")}
-        INSERT INTO matching_matchregion (match_id, region_id, score) {_regions_of("new_rows m")} ORDER BY 1, 2;
+        INSERT INTO matching_matchregion (match_id, region_id, score, status) {_regions_of("new_rows m")} ORDER BY 1, 2;
     ELSE
         PERFORM matching_matchregion_refresh(ARRAY(
             SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE {DECIDING}));
@@ -162,7 +163,7 @@ CREATE TRIGGER matching_matchregion_site_moved AFTER UPDATE OF region_id, compan
     FOR EACH ROW WHEN (OLD.region_id IS DISTINCT FROM NEW.region_id OR OLD.company_id IS DISTINCT FROM NEW.company_id)
     EXECUTE FUNCTION matching_matchregion_site_changed();
 
-INSERT INTO matching_matchregion (match_id, region_id, score) {_regions_of("matching_match m")} ORDER BY 1, 2;
+INSERT INTO matching_matchregion (match_id, region_id, score, status) {_regions_of("matching_match m")} ORDER BY 1, 2;
 ANALYZE matching_matchregion;
 """
 
@@ -207,11 +208,12 @@ class Migration(migrations.Migration):
             fields=[
                 ('pk', models.CompositePrimaryKey('match', 'region', blank=True, editable=False, primary_key=True, serialize=False)),
                 ('score', models.FloatField()),
+                ('status', models.CharField(choices=[('suggested', 'Suggested'), ('under_review', 'Under review'), ('approved', 'Approved'), ('introduced', 'Introduced'), ('negotiating', 'Negotiating'), ('implemented', 'Implemented'), ('rejected', 'Rejected'), ('declined', 'Declined'), ('withdrawn', 'Withdrawn')], max_length=14)),
                 ('match', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='matching.match')),
                 ('region', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='companies.region')),
             ],
             options={
-                'indexes': [models.Index(fields=['region', '-score', 'match'], name='matchregion_list_idx')],
+                'indexes': [models.Index(fields=['region', '-score', 'match'], include=('status',), name='matchregion_list_idx')],
             },
         ),
         migrations.RunPython(_create, _drop),

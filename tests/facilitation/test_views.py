@@ -150,13 +150,32 @@ def test_the_pipeline_shows_cards_by_status_in_a_fixed_number_of_queries(web, wo
     client.get(PIPELINE)
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(PIPELINE)
-    columns = {status: [v.match.pk for v in cards] for status, _, cards in response.context["columns"]}
+    columns = {c.status: [v.match.pk for v in cards] for c, cards in response.context["columns"]}
     assert columns["under_review"] == [world.ac.pk] and columns["introduced"] == [world.ab.pk]
     assert world.yz.pk not in sum(columns.values(), [])
     Match.objects.filter(pk__in=Match.objects.exclude(pk__in=[world.ab.pk, world.ac.pk])
                          .filter(offer=world.a_offer).values("pk")).update(status=MatchStatus.APPROVED)
     with django_assert_num_queries(len(ctx.captured_queries)):
         client.get(PIPELINE)
+
+
+def test_a_pipeline_column_shows_its_first_cards_and_links_the_rest_to_the_queue(web, world, facilitator,
+                                                                                 monkeypatch):
+    from matching.facilitation import selectors
+
+    for m in (world.ab, world.ac):
+        move(m, facilitator, "review")
+    monkeypatch.setattr(selectors, "PIPELINE_CARDS", 1)
+    response = web(facilitator).get(PIPELINE, {"min_score": "0.1"})
+    column, cards = next((c, cards) for c, cards in response.context["columns"] if c.status == "under_review")
+    best = max((world.ab, world.ac), key=lambda m: (m.score, -m.pk))
+    assert [v.match.pk for v in cards] == [best.pk]  # the queue's order: best score first
+    assert (column.total, column.more) == (2, 1)
+    html = response.content.decode()
+    assert "1 more in the review queue" in html
+    assert "/matches/queue/?status=under_review&amp;min_score=0.1" in html
+    queue = web(facilitator).get("/matches/queue/", {"status": "under_review", "min_score": "0.1"})
+    assert {v.match.pk for v in queue.context["rows"]} == {world.ab.pk, world.ac.pk}
 
 
 def test_notifications_page_lists_your_own(web, world, facilitator, member, django_assert_num_queries):

@@ -30,17 +30,17 @@ from tests.matching.test_region_scope import matches  # noqa: F401 (fixture)
 pytestmark = pytest.mark.django_db
 
 
-def expected_rows() -> set[tuple[int, int, float]]:
-    """(match, region, score) by the rule itself: `in_regions_q([region])`, region by region."""
+def expected_rows() -> set[tuple[int, int, float, str]]:
+    """(match, region, score, status) by the rule itself: `in_regions_q([region])`, region by region."""
     rows = set()
     for region_id in Site.objects.values_list("region_id", flat=True).distinct():
-        rows |= {(pk, region_id, score) for pk, score in
-                 Match.objects.filter(in_regions_q([region_id])).values_list("pk", "score")}
+        rows |= {(pk, region_id, score, status) for pk, score, status in
+                 Match.objects.filter(in_regions_q([region_id])).values_list("pk", "score", "status")}
     return rows
 
 
 def assert_index_holds() -> int:
-    got = set(MatchRegion.objects.values_list("match_id", "region_id", "score"))
+    got = set(MatchRegion.objects.values_list("match_id", "region_id", "score", "status"))
     expected = expected_rows()
     assert got == expected, {"missing": expected - got, "extra": got - expected}
     return len(got)
@@ -69,11 +69,13 @@ def test_writes_to_matches_streams_and_sites_keep_the_index(matches, company_a, 
     assert_index_holds()
     added.delete()
     assert_index_holds()
-    # Scores change in bulk and one by one; a status change leaves the index as it is.
+    # Scores and statuses change in bulk and one by one.
     Match.objects.filter(pk__in=[m.pk for m in matches[:4]]).update(score=0.91)
     m = Match.objects.get(pk=matches[4].pk)
     m.score, m.status = 0.33, MatchStatus.APPROVED
     m.save()
+    assert_index_holds()
+    Match.objects.filter(pk=matches[5].pk).update(status=MatchStatus.INTRODUCED)  # a move, nothing else
     assert_index_holds()
     # New rows in one statement, rows deleted, a stream and a company deleted with their matches.
     offer = StreamFactory(site=company_a.sites.first(), direction="offer")
@@ -122,7 +124,8 @@ def test_full_and_one_stream_runs_keep_the_index(streams):
 # --- Reading a facilitator's region list from it -----------------------------------------------------
 
 REGION_LIST_FILTERS = [{}, {"region": "SE22"}, {"min_score": "0.6"}, {"region": "SE22", "min_score": "0.5"},
-                       {"ordering": "-score"}, {"page": "2"}]
+                       {"ordering": "-score"}, {"page": "2"}, {"status": ["suggested"]},
+                       {"status": ["suggested", "approved"], "min_score": "0.4"}]
 
 
 def _ids(pages) -> tuple[int, list[int]]:
@@ -132,7 +135,7 @@ def _ids(pages) -> tuple[int, list[int]]:
 @pytest.mark.parametrize("filters", REGION_LIST_FILTERS)
 def test_a_facilitators_region_list_reads_the_index_and_lists_what_the_query_lists(matches, facilitator,  # noqa: F811
                                                                                    filters):
-    Match.objects.filter(pk=matches[0].pk).update(score=0.8)  # inside SE22
+    Match.objects.filter(pk=matches[0].pk).update(score=0.8, status=MatchStatus.APPROVED)  # inside SE22
     filterset = match_list(user=facilitator, filters=filters)
     pages = match_pages(filterset.qs, user=facilitator, filterset=filterset)
     assert pages.id_field == "match_id"
@@ -144,8 +147,8 @@ def test_a_facilitators_region_list_reads_the_index_and_lists_what_the_query_lis
     assert "matching_matchregion" in ctx.captured_queries[-1]["sql"]
 
 
-@pytest.mark.parametrize("filters", [{"region": "FI1B"}, {"status": ["suggested"]}, {"ordering": "distance_km"},
-                                     {"q": "a"}, {"kind": "material"}, {"prospective": "true"}])
+@pytest.mark.parametrize("filters", [{"region": "FI1B"}, {"ordering": "distance_km"}, {"q": "a"},
+                                     {"kind": "material"}, {"prospective": "true"}, {"min_age_days": "1"}])
 def test_other_filters_and_orders_take_the_general_query(matches, facilitator, filters):  # noqa: F811
     filterset = match_list(user=facilitator, filters=filters)
     assert match_pages(filterset.qs, user=facilitator, filterset=filterset).id_field == "pk"
@@ -160,6 +163,19 @@ def test_other_users_take_the_general_query(matches, facilitator, member, staff,
     for user in (two_regions, member, staff, facilitator_with_company):
         filterset = match_list(user=user, filters={})
         assert match_pages(filterset.qs, user=user, filterset=filterset).id_field == "pk", user
+
+
+def test_the_review_queue_reads_the_index_and_lists_what_the_query_lists(matches, facilitator, web):  # noqa: F811
+    from matching.facilitation.selectors import review_queue
+
+    Match.objects.filter(pk__in=[m.pk for m in matches[:3]]).update(status=MatchStatus.UNDER_REVIEW)
+    filters = {"status": ["suggested", "under_review"]}
+    filterset = review_queue(user=facilitator, filters=filters)
+    pages = match_pages(filterset.qs, user=facilitator, filterset=filterset)
+    assert pages.id_field == "match_id"
+    assert _ids(pages) == _ids(IdsFirst(filterset.qs))
+    page = web(facilitator).get("/matches/queue/", filters)
+    assert [v.match.pk for v in page.context["rows"]] == _ids(pages)[1][:len(page.context["rows"])]
 
 
 def test_the_api_and_the_page_list_the_region_index_rows(matches, facilitator, api, web):  # noqa: F811
