@@ -104,7 +104,12 @@ class CompanyQuerySet(models.QuerySet):
             sites = Site.objects.filter(region_id__in=roles.facilitator_region_ids).order_by()
             cond |= Q(pk__in=sites.values("company_id"))
             # A company the facilitator entered for an SME, until its first site places it in a region.
-            cond |= Q(entered_by=user, entered_by_facilitator=True) & ~Exists(Site.objects.filter(company=OuterRef("pk")))
+            # A subquery of its own (a hashed set of a few ids), not a condition with a correlated
+            # EXISTS per company: inside the OR that was tested against all 30k companies (100k
+            # streams: the facilitator's company list 46 -> 82 ms).
+            orphans = self.model.objects.filter(entered_by=user, entered_by_facilitator=True).exclude(
+                Exists(Site.objects.filter(company=OuterRef("pk"))))
+            cond |= Q(pk__in=orphans.order_by().values("pk"))
         return self.filter(cond | public)
 
 
