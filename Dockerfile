@@ -9,4 +9,8 @@ RUN DJANGO_SETTINGS_MODULE=symbiosis.settings SECRET_KEY=build python manage.py 
 RUN useradd --system --uid 1000 symbiosis && chown -R symbiosis /app
 USER symbiosis
 EXPOSE 8000
-CMD ["gunicorn", "symbiosis.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# gunicorn reads its number of worker processes from WEB_CONCURRENCY: 2 x CPU cores + 1 (gunicorn's
+# advice), one request per process (no threads sharing a GIL). 5 suits the 2-core reference machine
+# (benchmarks/api_load.py); set it for yours.
+ENV WEB_CONCURRENCY=5
+CMD ["gunicorn", "symbiosis.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

@@ -9,7 +9,8 @@ For each size:
    part with BENCH_DATABASE_URL, whose database name gets the suffix) is migrated and seeded with
    `seed_demo --streams N` and a full `run_matching` unless it holds them already; the funnel is
    shaped as in dashboard_load.py; ANALYZE.
-2. gunicorn on 127.0.0.1 (gthread, 3 workers x 4 threads, DEBUG off), Redis db 11 as cache
+2. gunicorn on 127.0.0.1 as in production (5 worker processes, 2 x cores + 1, one request each:
+   gthread with one thread; `--workers`, `--threads`), DEBUG off, Redis db 11 as cache
    (BENCH_REDIS_URL). Throttling stays on with generous rates (API_THROTTLE_USER=1000000/min and
    the log-in limits, see benchmarks/_load.py GENEROUS_LIMITS): the defaults (1200/min per user,
    10 log-ins/min per account) would refuse a load test that runs 20 sessions on 4 demo accounts.
@@ -311,8 +312,8 @@ def main() -> int:
     parser.add_argument("--think", type=float, nargs=2, default=[1.0, 3.0], metavar=("MIN", "MAX"),
                         help="think time of the paced phase, seconds")
     parser.add_argument("--baseline-duration", type=float, default=30.0, help="seconds of the one-user baseline")
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=5, help="as production: 2 x cores + 1 (Dockerfile)")
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-write", action="store_true", help="print the results only")
     args = parser.parse_args()
 

@@ -8,8 +8,8 @@
    matches; then a fixed share of matches is moved along the funnel (seeded RNG) and realised
    exchanges are recorded, so that every block of the dashboard has data; then ANALYZE (as
    autovacuum would on a live database).
-2. gunicorn serves the project on 127.0.0.1 (gthread, 3 workers x 4 threads; DEBUG off), with Redis db 7 as
-   the cache (override with BENCH_REDIS_URL).
+2. gunicorn serves the project on 127.0.0.1 (5 worker processes of one thread, as in production;
+   DEBUG off), with Redis db 7 as the cache (override with BENCH_REDIS_URL).
 3. One cold request per endpoint with Redis flushed (the page first: the full database
    aggregation; the API may reuse the dashboard a worker keeps in memory), then a
    naive baseline in this process: the same key figures computed by iterating rows in Python
@@ -130,8 +130,8 @@ def main() -> int:
     parser.add_argument("--streams", type=int, default=100_000)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--duration", type=float, default=60.0)
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=5, help="as production: 2 x cores + 1 (Dockerfile)")
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-write", action="store_true", help="print the results only")
     args = parser.parse_args()
     db_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB)
