@@ -13,9 +13,10 @@ Database"): every index but the primary key is dropped (the partial unique ones 
 inserted and the indexes rebuilt, inside the same transaction (readers wait for it), and the
 insert trigger that checks Match's references is off for that statement, as the references were
 locked and checked set-wise beforehand (`_lock_references`, which runs on every path). The region
-index (`MatchRegion`), which Match's insert trigger fills in match id order, loses its list index
-for that statement too (measured at 100k streams: 5.2 s to insert its 1.17M rows with the index,
-0.7 s without it and 0.7 s to rebuild it). Building
+index (`MatchRegion`) is filled after the insert from a narrow copy of the new rows, with its insert
+trigger off and its list index dropped too (at 100k streams its 1.17M rows took 5.2 s with the list
+index and 0.7 s without, plus 0.7 s to rebuild it; the trigger's million-row transition table
+another 3 s). Building
 an index from sorted rows is several times cheaper than a million random insertions into it
 (measured at 100k streams: 29 s for the insert with every index, 19 s with the rebuild). Sorts and
 hashes of the run get `work_mem` for this transaction only, so a million rows sort in memory.
@@ -115,9 +116,10 @@ def _droppable_indexes(cur, table: str = MATCH) -> list[tuple[str, str]]:
     return list(cur.fetchall())
 
 
-# The insert trigger that checks Match's references: the bulk path turns it off for its one insert,
-# as the references were locked and checked just before.
-REFS_TRIGGER = "matching_match_refs_insert"
+# Match's insert triggers that the bulk path turns off for its one insert: the reference check (the
+# references were locked and checked just before) and the region index, which it fills afterwards with
+# `matching_matchregion_add_missing()` (matching/migrations/0009_match_region_index.py).
+BULK_OFF_TRIGGERS = ("matching_match_refs_insert", "matching_matchregion_insert")
 
 
 _REFERENCES = (  # (table, staged columns that point at it, "no such row" value)
@@ -127,10 +129,12 @@ _REFERENCES = (  # (table, staged columns that point at it, "no such row" value)
 
 
 def _lock_references(cur) -> int:
-    """Lock every stream and company the result refers to FOR KEY SHARE (as a foreign key check
-    does: a concurrent delete waits for this transaction, then fails on Match's delete check), and
-    drop result rows whose stream or company was deleted after the shards loaded it. One query per
-    table; returns the number of rows dropped."""
+    """Lock every stream and company the result refers to, and the streams' sites, FOR SHARE (a
+    concurrent delete waits for this transaction, then fails on Match's delete check, as with a
+    foreign key; a stream or site that moves, or a company that gains a site, waits too, so the
+    region index this transaction writes sees where they are), and drop result rows whose stream or
+    company was deleted after the shards loaded it. One query per table; returns the number of rows
+    dropped."""
     dropped = 0
     for table, columns, absent in _REFERENCES:
         ids = " UNION ".join(
@@ -138,13 +142,18 @@ def _lock_references(cur) -> int:
             for c in columns)
         cur.execute(f"""
             WITH ids AS MATERIALIZED ({ids}),
-            locked AS (SELECT t.id FROM {table} t WHERE t.id IN (SELECT * FROM ids) FOR KEY SHARE OF t)
+            locked AS (SELECT t.id FROM {table} t WHERE t.id IN (SELECT * FROM ids) FOR SHARE OF t)
             SELECT * FROM ids EXCEPT SELECT id FROM locked""")
         missing = [r[0] for r in cur.fetchall()]
         if missing:
             cur.execute(f"DELETE FROM matching_final WHERE {' OR '.join(f'{c} = ANY(%s)' for c in columns)}",
                         [missing] * len(columns))
             dropped += cur.rowcount
+    cur.execute("""
+        SELECT 1 FROM companies_site t WHERE t.id IN (
+            SELECT s.site_id FROM streams_stream s WHERE s.id IN (
+                SELECT offer_id FROM matching_final UNION SELECT need_id FROM matching_final))
+        FOR SHARE OF t""")
     return dropped
 
 
@@ -207,14 +216,22 @@ def _insert(cur, run_id: int, bulk: bool, dropped: int) -> dict[str, int]:
     without its indexes (dropped before, rebuilt after, in this transaction)."""
     suggested = str(MatchStatus.SUGGESTED)
     rebuild = [*_droppable_indexes(cur), *_droppable_indexes(cur, REGION_INDEX)] if bulk else []
+    region_key = None
     if rebuild:
+        # The region index's primary key backs no foreign key: it is rebuilt too (0.8 s less at 100k).
+        cur.execute("SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                    "WHERE conrelid = %s::regclass AND contype = 'p'", [REGION_INDEX])
+        region_key = cur.fetchone()
         # DDL refuses to run while this transaction has deferred trigger events on the table (the
         # retirement above queues foreign-key checks of the rows that pointed at retired matches).
         cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cur.execute("SET CONSTRAINTS ALL DEFERRED")
-        cur.execute(f"ALTER TABLE {MATCH} DISABLE TRIGGER {REFS_TRIGGER}")
+        for trigger in BULK_OFF_TRIGGERS:
+            cur.execute(f"ALTER TABLE {MATCH} DISABLE TRIGGER {trigger}")
     for name, _ in rebuild:
         cur.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    if region_key:
+        cur.execute(f"ALTER TABLE {REGION_INDEX} DROP CONSTRAINT {connection.ops.quote_name(region_key[0])}")
     cur.execute(
         # matching_final was written in key order (DISTINCT ON ... ORDER BY key): no second sort. In the
         # bulk path the table is locked (DROP INDEX) and rows conflicting with a kept match are left out
@@ -226,10 +243,16 @@ def _insert(cur, run_id: int, bulk: bool, dropped: int) -> dict[str, int]:
         [*_unit_params(), suggested, engine.ENGINE_VERSION, run_id],
     )
     inserted = cur.rowcount
+    if rebuild:
+        cur.execute("SELECT matching_matchregion_add_missing()")
+    if region_key:
+        cur.execute(f"ALTER TABLE {REGION_INDEX} ADD CONSTRAINT {connection.ops.quote_name(region_key[0])} "
+                    f"{region_key[1]}")
     for _, definition in rebuild:
         cur.execute(definition)
     if rebuild:
-        cur.execute(f"ALTER TABLE {MATCH} ENABLE TRIGGER {REFS_TRIGGER}")
+        for trigger in BULK_OFF_TRIGGERS:
+            cur.execute(f"ALTER TABLE {MATCH} ENABLE TRIGGER {trigger}")
         # Fresh statistics for the planner: with the stale ones of an empty table, the next run's
         # joins against a million rows would be planned as nested loops.
         cur.execute(f"ANALYZE {MATCH} ({', '.join(PLANNED)})")

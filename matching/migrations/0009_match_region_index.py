@@ -10,7 +10,8 @@ INCLUDE (status).
 It is derived data that decides what a facilitator sees, so PostgreSQL keeps it, not Python:
 
 * after INSERT on matching_match: the regions of the new rows (statement-level, transition table;
-  a full run's bulk insert drops the list index for that statement, see matching/finalise.py);
+  a full run's bulk insert turns it off and calls `matching_matchregion_add_missing()` after its
+  insert, with the list index dropped, see matching/finalise.py);
 * after UPDATE of score, status, offer_id, need_id or target_company_id: those rows again;
 * after DELETE: their rows go;
 * after UPDATE of site_id on streams_stream: the matches of the streams that moved;
@@ -75,6 +76,38 @@ BEGIN
     {_lock("matching_match m", BY_IDS)}
     INSERT INTO matching_matchregion (match_id, region_id, score, status) {_regions_of("matching_match m", BY_IDS)}
         ORDER BY 1, 2;
+END $$;
+
+-- A full run's bulk insert (matching/finalise.py) turns the insert trigger off for its one statement,
+-- then adds the rows of every match that has none: the trigger would first capture the million
+-- inserted rows whole in a transition table and deduplicate the sides with a UNION. Here each match's
+-- two stream regions come from one pass, the need's only where it differs from the offer's, and only
+-- a prospective target company's sites need a DISTINCT. The caller holds the locks: finalise locks
+-- every stream, its site and every company of the result FOR SHARE first (`_lock_references`).
+CREATE OR REPLACE FUNCTION matching_matchregion_add_missing() RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    added bigint;
+BEGIN
+    CREATE TEMPORARY TABLE matching_matchregion_new ON COMMIT DROP AS
+        SELECT m.id, m.score, m.status, m.need_id, m.target_company_id,
+               os.region_id AS offer_region, ns.region_id AS need_region
+        FROM matching_match m
+        LEFT JOIN streams_stream so ON so.id = m.offer_id LEFT JOIN companies_site os ON os.id = so.site_id
+        LEFT JOIN streams_stream sn ON sn.id = m.need_id LEFT JOIN companies_site ns ON ns.id = sn.site_id
+        WHERE NOT EXISTS (SELECT 1 FROM matching_matchregion r WHERE r.match_id = m.id);
+    INSERT INTO matching_matchregion (match_id, region_id, score, status)
+        SELECT n.id, n.offer_region, n.score, n.status FROM matching_matchregion_new n
+        WHERE n.offer_region IS NOT NULL
+        UNION ALL
+        SELECT n.id, n.need_region, n.score, n.status FROM matching_matchregion_new n
+        WHERE n.need_region IS NOT NULL AND n.need_region IS DISTINCT FROM n.offer_region
+        UNION ALL
+        SELECT DISTINCT n.id, t.region_id, n.score, n.status FROM matching_matchregion_new n
+        JOIN companies_site t ON t.company_id = n.target_company_id
+        WHERE n.need_id IS NULL AND t.region_id IS DISTINCT FROM n.offer_region;
+    GET DIAGNOSTICS added = ROW_COUNT;
+    DROP TABLE matching_matchregion_new;
+    RETURN added;
 END $$;
 
 CREATE OR REPLACE FUNCTION matching_matchregion_refresh(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
@@ -181,6 +214,7 @@ DROP FUNCTION IF EXISTS matching_matchregion_delete();
 DROP FUNCTION IF EXISTS matching_matchregion_write();
 DROP FUNCTION IF EXISTS matching_matchregion_refresh(bigint[]);
 DROP FUNCTION IF EXISTS matching_matchregion_add(bigint[]);
+DROP FUNCTION IF EXISTS matching_matchregion_add_missing();
 """
 
 

@@ -22,6 +22,7 @@ from tests.factories import (
     SiteFactory,
     StreamFactory,
     leaf_category,
+    nace,
     region,
 )
 from tests.matching.test_api import make_match
@@ -100,7 +101,14 @@ def test_writes_to_matches_streams_and_sites_keep_the_index(matches, company_a, 
 @pytest.fixture
 def streams(company_a, company_b, company_y):
     """Offers and needs of one category in SE22 and FI1B, for real matching runs."""
-    cat = leaf_category("material")
+    cat = leaf_category(code="MAT.FOOD.WHEY")
+    # Feed makers and pig farms near the whey: prospective receivers, one with sites in two regions.
+    both = CompanyFactory(name="Both AB", country="SE", nace=nace("10.91"))
+    SiteFactory(company=both, region=region("SE22"), latitude=55.6, longitude=13.0)
+    SiteFactory(company=both, region=region("DK01"), latitude=55.62, longitude=12.9)  # a second region
+    for i, code in enumerate(("10.91", "01.46", "10.51")):
+        SiteFactory(company=CompanyFactory(name=f"Nearby {code}", nace=nace(code)), latitude=55.6 + i * 0.02,
+                    longitude=13.1, region=region("SE22"))
     sites = [c.sites.first() for c in (company_a, company_b, company_y)]
     return [StreamFactory(site=s, direction=d, category=cat, quantity=100 + 10 * i, unit="t")
             for i, (s, d) in enumerate((x, d) for x in sites for d in ("offer", "need"))]
@@ -111,8 +119,12 @@ def test_full_and_one_stream_runs_keep_the_index(streams):
         run = MatchingRun.objects.create(kind=RunKind.FULL, shards_total=shards, status=RunStatus.RUNNING)
         return matching_run_full(run=run)
 
-    full(2)  # into an empty table: the bulk path (indexes dropped and rebuilt)
-    assert Match.objects.exists()
+    first = full(2)  # into an empty table: the bulk path (indexes dropped and rebuilt, the index filled after)
+    assert first.counts["indexes_rebuilt"] > 0
+    assert Match.objects.filter(offer__isnull=False, need__isnull=False).exists()
+    # A prospective receiver's sites in another region than the offer's: rows of their own.
+    assert Match.objects.filter(need__isnull=True, target_company__name="Both AB").exists()
+    assert MatchRegion.objects.filter(region__code="DK01").exists()
     assert assert_index_holds() >= Match.objects.count()
     Stream.objects.filter(pk=streams[0].pk).update(quantity_yearly=5000)
     full(3)  # the difference: retired, updated and inserted rows

@@ -30,8 +30,9 @@ REVIEWED = {
     ("matching/finalise.py", "_portable"): "runs _insert_sql() with bound parameters",
     ("matching/finalise.py", "_lock_references"): "table and column names from the module's _REFERENCES; ids bound",
     ("matching/finalise.py", "_insert"): "Match's and MatchRegion's table names from model metadata, index names "
-                                         "and definitions from the catalog (quoted), the trigger name from the "
-                                         "module's REFS_TRIGGER, _insert_sql(); every value bound",
+                                         "and definitions and the region index's primary key from the catalog "
+                                         "(quoted), trigger names from the module's BULK_OFF_TRIGGERS, "
+                                         "_insert_sql(); every value bound",
     ("symbiosis/pgcopy.py", "copy_columns"): "COPY into quoted identifiers from model metadata; data is binary",
     ("symbiosis/pgcopy.py", "_dtype"): "not SQL: an error message that names the COPY format",
     ("companies/selectors.py", "excluded_company_pairs"): "table names from model metadata; ids are %s",
