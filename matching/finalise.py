@@ -13,10 +13,9 @@ Database"): every index but the primary key is dropped (the partial unique ones 
 inserted and the indexes rebuilt, inside the same transaction (readers wait for it), and the
 insert trigger that checks Match's references is off for that statement, as the references were
 locked and checked set-wise beforehand (`_lock_references`, which runs on every path). The region
-index (`MatchRegion`) is filled after the insert from a narrow copy of the new rows, with its insert
-trigger off and its list index dropped too (at 100k streams its 1.17M rows took 5.2 s with the list
-index and 0.7 s without, plus 0.7 s to rebuild it; the trigger's million-row transition table
-another 3 s). Building
+index (`MatchRegion`) is filled after the insert by `matching_matchregion_add_missing()`, with its
+insert trigger off (no million-row transition table) and its primary key and list index dropped and
+rebuilt too; at 100k streams that is about 7 s of the finalise (docs/matching.md). Building
 an index from sorted rows is several times cheaper than a million random insertions into it
 (measured at 100k streams: 29 s for the insert with every index, 19 s with the rebuild). Sorts and
 hashes of the run get `work_mem` for this transaction only, so a million rows sort in memory.

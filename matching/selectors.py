@@ -61,8 +61,9 @@ def region_list_region(*, user, cleaned: dict) -> int | None:
     best score first with at most a minimum score, statuses and the region filter X. Then the list is
     exactly the index's rows of X: `visible_to` gives such a user `in_regions_q([X])`, which is what
     the index holds, and both the region filter X and the review queue's scope (`whole_match_q`, the
-    same condition with prospective sources) contain it, so they remove nothing. Any other user, filter or order (several regions, a company member, staff,
-    another region's filter) takes the general query. PostgreSQL only: elsewhere the index is empty."""
+    same condition with prospective sources) contain it, so they remove nothing. Any other user,
+    filter or order (several regions, a company member, staff, another region's filter) takes the
+    general query. PostgreSQL only: elsewhere the index is empty."""
     if connection.vendor != "postgresql":
         return None
     roles = roles_for(user)
