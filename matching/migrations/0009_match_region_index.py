@@ -70,14 +70,6 @@ DECIDING = "(n.score, n.status, n.offer_id, n.need_id, n.target_company_id) IS D
            "(o.score, o.status, o.offer_id, o.need_id, o.target_company_id)"
 
 CREATE_SQL = f"""
--- The rows of matches that have none (after matching_matchregion_refresh removed them).
-CREATE OR REPLACE FUNCTION matching_matchregion_add(ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    {_lock("matching_match m", BY_IDS)}
-    INSERT INTO matching_matchregion (match_id, region_id, score, status) {_regions_of("matching_match m", BY_IDS)}
-        ORDER BY 1, 2;
-END $$;
-
 -- A full run's bulk insert (matching/finalise.py) turns the insert trigger off for its one statement,
 -- then adds the rows of every match that has none: the trigger would first capture the million
 -- inserted rows whole in a transition table and deduplicate the sides with a UNION. Here each match's
@@ -116,7 +108,9 @@ BEGIN
         RETURN;
     END IF;
     DELETE FROM matching_matchregion WHERE match_id = ANY(ids);
-    PERFORM matching_matchregion_add(ids);
+    {_lock("matching_match m", BY_IDS)}
+    INSERT INTO matching_matchregion (match_id, region_id, score, status) {_regions_of("matching_match m", BY_IDS)}
+        ORDER BY 1, 2;
 END $$;
 
 CREATE OR REPLACE FUNCTION matching_matchregion_write() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -213,7 +207,6 @@ DROP FUNCTION IF EXISTS matching_matchregion_stream_moved();
 DROP FUNCTION IF EXISTS matching_matchregion_delete();
 DROP FUNCTION IF EXISTS matching_matchregion_write();
 DROP FUNCTION IF EXISTS matching_matchregion_refresh(bigint[]);
-DROP FUNCTION IF EXISTS matching_matchregion_add(bigint[]);
 DROP FUNCTION IF EXISTS matching_matchregion_add_missing();
 """
 
