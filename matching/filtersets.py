@@ -23,6 +23,7 @@ from matching.forms import MatchFilterForm, ordering_terms
 from matching.models import Match, MatchingRun, in_regions_q
 from matching.permissions import whole_match_q
 from streams.choices import StreamKind, Visibility
+from streams.models import Stream
 
 
 class IdFilter(django_filters.Filter):
@@ -83,11 +84,20 @@ class MatchFilterSet(django_filters.FilterSet):
                 queryset = self.filters[name].filter(queryset, value)
         return queryset.order_by(*ordering_terms(data.get("ordering")))
 
+    # Search and the stream filter look only at streams the viewer may open (`Stream.visible_to`):
+    # a match also shows the other side's category and quantity, so a search over a hidden title or a
+    # hidden stream id would confirm them word by word or id by id.
+
     def search(self, qs, name, value: str):
         # Titles only: searching company names would reveal who is behind an anonymous listing.
-        return qs.filter(Q(offer__title__icontains=value) | Q(need__title__icontains=value))
+        opened = Stream.objects.visible_to(self.user).order_by().values("pk")
+        return qs.filter(
+            Q(offer__title__icontains=value, offer_id__in=opened) | Q(need__title__icontains=value, need_id__in=opened)
+        )
 
     def filter_stream(self, qs, name, value: int):
+        if not Stream.objects.visible_to(self.user).filter(pk=value).exists():
+            return qs.none()  # as for a stream that does not exist
         return qs.filter(Q(offer_id=value) | Q(need_id=value))
 
     def filter_category(self, qs, name, value: str):

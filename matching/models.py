@@ -41,15 +41,26 @@ def in_regions_q(region_ids, *, prospective_sources: bool = False, hashed: bool 
 
 class MatchQuerySet(models.QuerySet):
     def visible_to(self, user) -> MatchQuerySet:
-        """Matches `user` may see: those of their own companies' streams (either side), every match
-        touching a site in a region they facilitate, all for staff. Authorities see aggregates only,
+        """Matches `user` may see: those of their own companies' streams (either side; one whose other
+        side is a private listing only after that side said yes), every match touching a site in a
+        region they facilitate, all for staff. Authorities see aggregates only,
         never single matches."""
         roles = roles_for(user)
         if not roles.authenticated:
             return self.none()
         if roles.is_staff:
             return self.all()
-        own = Q(source_company_id__in=roles.company_ids) | Q(target_company_id__in=roles.company_ids)
+        # A counterpart's private listing is for its company, its facilitators and the engine: the
+        # other party sees such a match only once the private side has said yes to it.
+        from streams.choices import Visibility
+        from streams.models import Stream
+
+        private = Stream.objects.filter(visibility=Visibility.PRIVATE).order_by().values("pk")
+        hidden_need = Q(need_id__in=private) & ~Q(receiver_response=OptIn.YES)
+        hidden_offer = Q(offer_id__in=private) & ~Q(provider_response=OptIn.YES)
+        own = (Q(source_company_id__in=roles.company_ids) & ~hidden_need) | (
+            Q(target_company_id__in=roles.company_ids) & ~hidden_offer
+        )
         if roles.company_ids:
             # Competitor exclusion: a pair that one side excludes is never shown to either company, even
             # a match computed before the exclusion was added (facilitators still see it).

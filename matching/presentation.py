@@ -1,15 +1,20 @@
 """What a given viewer sees of a match: one place for the pages, their partials and the API.
 
-- Staff and facilitators of a region the match touches see everything (both companies, exact
-  distance, both parties' money, transport cost, confidential stream fields).
-- A party (member of the offer's or the need's company) sees its own side fully. The counterpart is
-  named only when its listing is public; otherwise it is "sector (NACE), region, about N km away".
-  The counterpart's price, disposal cost, composition, contaminants and site stay hidden until both
-  parties have opted in (`Match.revealed_at`, see `matching/facilitation/transitions.py`): from then
-  on each party sees the other's name and hidden fields (`revealed` below, and nowhere else).
-- A party sees its own side's money only, rounded: the other side's money, the unit value the engine
-  derives from both parties' prices and the exact distance would let it work out hidden numbers, so
-  the reasons are reworded for it (see `_redact`).
+One rule, per side of the match: a viewer *knows* a side when it is staff, a member of that side's
+company, a facilitator of that side's region (the stream's site; for a prospective company, any of
+its sites), or a party of a match both companies said yes to (`Match.revealed_at`, see
+`matching/facilitation/transitions.py`). A known side shows its company and its confidential fields;
+an unknown side shows its company only when its listing is public, and otherwise "sector (NACE),
+region, about N km away".
+
+A viewer who knows both sides (staff; a facilitator of both regions; the parties after the
+introduction) sees the engine's exact figures. Anyone else sees the *shared* figures
+(`matching/engine/disclosure.py`): the distance banded, the parts and the score recomputed from the
+band, the public quantities and the value class's default value, and money only for the sides it
+knows, the receiver's counted before the provider's asking price. So no combination of what a party
+or a facilitator of one side reads gives the other side's price or exact distance; reasons that state
+them are reworded (see `_redact`). A facilitator who enters a far-reaching need in its own region thus
+learns no more about the other region's company than an SME would.
 
 Everything here reads only data that `matching.selectors.match_queryset` loaded: no queries.
 """
@@ -25,8 +30,16 @@ from django.utils.translation import gettext_lazy
 
 from audit.context import note_confidential_read
 from companies.roles import roles_for
-from matching.permissions import match_region_ids
-from streams.choices import StreamStatus, Visibility
+from matching.engine.config import EngineConfig
+from matching.engine.disclosure import (
+    SharedParts,
+    receiver_eur_before_price,
+    shared_parts,
+    shared_transport_eur,
+)
+from matching.engine.scoring import transport_per_unit
+from matching.services import per_base_unit
+from streams.choices import StreamKind, StreamStatus, Visibility
 from streams.presentation import CONFIDENTIAL_FIELDS, approximate_km
 
 PART_LABELS = {
@@ -42,9 +55,12 @@ PART_HELP = {
     "availability": gettext_lazy("The months in which both sides overlap."),
 }
 
-# Engine wording (matching/engine/scoring.py) that a party must not see verbatim.
+# Engine wording (matching/engine/scoring.py) that only a viewer of both sides may see verbatim.
 _EXACT_DISTANCE = re.compile(r"^(?:under 1 km|\d+(?:\.\d+)? km)(?=, within )")
-_UNIT_VALUE = re.compile(r" against a value of about -?\d+ EUR/\S+?(?: \(value partly assumed: prices not given\))?$")
+_TRANSPORT_VALUE = re.compile(
+    r"^transport about -?\d+ EUR/(\S+?) against a value of about -?\d+ EUR/\S+?"
+    r"(?: \(value partly assumed: prices not given\))?$"
+)
 _DISPOSAL_FACTOR = re.compile(r"^disposal_co2e\.\w+:")
 _PRIOR_MARK = "recorded exchange"
 
@@ -57,9 +73,11 @@ def estimate(value: float) -> float:
     return float(round(value, digits))
 
 
-def _redact(reason: str, approx_km: int) -> str:
+def _redact(reason: str, approx_km: int, transport_per_unit_eur: float) -> str:
+    """A reason as someone who does not know both sides may read it: the distance banded, transport
+    over the band, and no unit value (it is built from both parties' prices)."""
     reason = _EXACT_DISTANCE.sub(f"about {approx_km} km", reason)
-    return _UNIT_VALUE.sub("", reason)
+    return _TRANSPORT_VALUE.sub(lambda m: f"transport about {transport_per_unit_eur:.0f} EUR/{m.group(1)}", reason)
 
 
 @dataclass(frozen=True)
@@ -148,6 +166,9 @@ class MatchView:
     need: MatchSide
     viewer_role: str | None
     reasons: list[str]
+    shared: SharedParts | None = None  # the figures for a viewer who does not know both sides
+    shared_transport: float = 0.0
+    shared_receiver: float = 0.0
 
     # --- Sides ---
     @property
@@ -165,11 +186,16 @@ class MatchView:
     # --- Score ---
     @property
     def score_percent(self) -> int:
-        return round(self.match.score * 100)
+        return round((self.match.score if self.full else self.shared.total) * 100)
 
     @property
     def parts(self) -> list[Part]:
-        raw = self.match.parts or {}
+        if self.full:
+            raw = self.match.parts or {}
+        else:
+            sp = self.shared
+            raw = {"compatibility": sp.compatibility, "distance": sp.distance, "volume_value": sp.volume_value,
+                   "availability": sp.availability}
         return [
             Part(key, str(PART_LABELS[key]), str(PART_HELP[key]), float(raw.get(key, 0.0)))
             for key in PART_LABELS
@@ -237,9 +263,9 @@ class MatchView:
         """The viewer's own side's money per year: the provider's for the offer side, the receiver's
         for the need side. None for viewers who are not a party."""
         if self.viewer_role == "offer":
-            return self._figure(self.match.eur_provider)
+            return self.eur_provider
         if self.viewer_role == "need":
-            return self._figure(self.match.eur_receiver)
+            return self.eur_receiver
         return None
 
     @property
@@ -248,24 +274,41 @@ class MatchView:
 
     @property
     def eur_provider(self) -> float | None:
-        return self._figure(self.match.eur_provider) if self.full or self.viewer_role == "offer" else None
+        """The provider's money is its own prices times the public quantity: shown to whoever knows
+        the offer side."""
+        return self._figure(self.match.eur_provider) if self.offer.show_confidential else None
 
     @property
     def eur_receiver(self) -> float | None:
-        return self._figure(self.match.eur_receiver) if self.full or self.viewer_role == "need" else None
+        """Exact for a viewer of both sides; for one who knows only the need side, counted before the
+        provider's asking price (`receiver_before_price`)."""
+        if self.full:
+            return self._figure(self.match.eur_receiver)
+        return estimate(self.shared_receiver) if self.need.show_confidential else None
+
+    @property
+    def receiver_before_price(self) -> bool:
+        return not self.full and self.eur_receiver is not None
 
     @property
     def transport_eur(self) -> float | None:
-        return self._figure((self.match.impact or {}).get("transport_eur", 0.0)) if self.full else None
+        if self.full:
+            return self._figure((self.match.impact or {}).get("transport_eur", 0.0))
+        if self.offer.show_confidential or self.need.show_confidential:
+            return estimate(self.shared_transport)
+        return None
 
     @property
     def assumptions(self) -> list[str]:
         out = [str(a) for a in (self.match.impact or {}).get("assumptions", [])]
-        if self.full or self.viewer_role == "offer":
-            return out
-        # The factor's note names the provider's disposal route, a confidential field.
-        hidden = _("avoided disposal: a typical factor for the provider's current disposal route")
-        return [hidden if _DISPOSAL_FACTOR.match(a) else a for a in out]
+        if not self.offer.show_confidential:
+            # The factor's note names the provider's disposal route, a confidential field.
+            hidden = _("avoided disposal: a typical factor for the provider's current disposal route")
+            out = [hidden if _DISPOSAL_FACTOR.match(a) else a for a in out]
+        if not self.full:
+            out.append(_("distance, transport and score from the rounded distance; the provider's asking "
+                         "price counts once both companies said yes"))
+        return out
 
 
 def _stream_visible(roles, stream) -> bool:
@@ -280,43 +323,95 @@ def _stream_visible(roles, stream) -> bool:
     )
 
 
+# Radii, default values and transport rates: the deployment's engine configuration differs from the
+# defaults only by the facilitators' pair penalties, which the shared figures do not use.
+_CONFIG = EngineConfig()
+
+
+def _side_region_ids(stream, company) -> set[int]:
+    """The regions of one side: its stream's site, or every site of a prospective company."""
+    if stream is not None:
+        return {stream.site.region_id}
+    return {site.region_id for site in company.sites.all()}
+
+
+def _radius_km(match, config) -> float:
+    """The pair's transport radius as the engine takes it (`engine.scoring.pair_radius`)."""
+    given = [s.max_transport_km for s in (match.offer, match.need) if s is not None and s.max_transport_km is not None]
+    if given:
+        return float(min(given))
+    anchor = match.offer if match.offer is not None else match.need
+    return config.radius_for(anchor.category.value_class or "medium")
+
+
+def _shared(match, band_km: int, config) -> tuple[SharedParts, float, float]:
+    """The shared parts, transport and the receiver's money before the asking price (`disclosure`)."""
+    offer, need = match.offer, match.need
+    anchor = offer if offer is not None else need
+    material = anchor.kind == StreamKind.MATERIAL
+    parts = shared_parts(
+        band_km=band_km, radius_km=_radius_km(match, config), compatibility=match.compatibility,
+        availability=match.availability_part, is_material=material,
+        # A prospective pair has one listed quantity: the engine takes its volume fit as unknown.
+        q_offer=None if match.prospective else offer.quantity_yearly,
+        q_need=None if match.prospective else need.quantity_yearly,
+        value_class=anchor.category.value_class or "medium", prospective=match.prospective, config=config,
+    )
+    q = match.exchangeable_yearly or 0.0
+    transport = shared_transport_eur(q, band_km, is_material=material, config=config)
+    exact_transport = float((match.impact or {}).get("transport_eur", 0.0) or 0.0)
+    asking = (per_base_unit(offer.price_eur_per_unit, offer.unit, offer.kind) if offer is not None else None) or 0.0
+    # eur_receiver = q * (purchase price - asking) - exact transport: add back what is not the receiver's.
+    purchase = match.eur_receiver + exact_transport + q * asking
+    return parts, transport, receiver_eur_before_price(q, purchase / q if q else 0.0, transport)
+
+
 def present_match(match, *, user) -> MatchView:
     """Decide once what `user` sees of `match` (a row of `match_queryset`)."""
     roles = roles_for(user)
-    full = roles.authenticated and (
-        roles.is_staff or bool(roles.facilitator_region_ids & match_region_ids(match))
-    )
     own_offer = match.source_company_id in roles.company_ids
     own_need = match.target_company_id in roles.company_ids
     viewer_role = "offer" if own_offer else "need" if own_need else None
+    # Double opt-in: both parties said yes, so each may see the other.
+    revealed = viewer_role is not None and match.revealed_at is not None
+
+    def knows(stream, company, own) -> bool:
+        return roles.authenticated and (
+            roles.is_staff or own or revealed
+            or bool(roles.facilitator_region_ids & _side_region_ids(stream, company))
+        )
+
+    knows_offer = knows(match.offer, match.source_company, own_offer)
+    knows_need = knows(match.need, match.target_company, own_need)
+    full = knows_offer and knows_need
     approx = approximate_km(match.distance_km)
     far = _("about %(km)s km away") % {"km": approx}
     exact = _("%(km)s km away") % {"km": f"{match.distance_km:.1f}"}
 
-    # Double opt-in: both parties said yes, so each may see the other.
-    revealed = viewer_role is not None and match.revealed_at is not None
-
-    def side(role, stream, company, own):
+    def side(role, stream, company, own, known):
         public = stream is not None and stream.visibility == Visibility.PUBLIC
-        if full and not own and not revealed and stream is not None:
+        if known and not own and not revealed and stream is not None:
             note_confidential_read("streams.stream", stream.pk)  # shown to a facilitator or staff member
         return MatchSide(
             role=role, stream=stream, company=company, own=own,
-            show_identity=full or own or public or revealed,
-            show_confidential=full or own or revealed,
+            show_identity=known or public,
+            show_confidential=known,
             stream_visible=_stream_visible(roles, stream),
             # A party reads the distance at the counterpart; anyone else once, at the need.
             distance_label="" if own or (viewer_role is None and role == "offer") else (exact if full else far),
         )
 
     reasons = [str(r) for r in (match.reasons or [])]
-    if not full:
-        reasons = [_redact(r, approx) for r in reasons]
-    return MatchView(
+    view = MatchView(
         match=match,
         full=full,
-        offer=side("offer", match.offer, match.source_company, own_offer),
-        need=side("need", match.need, match.target_company, own_need),
+        offer=side("offer", match.offer, match.source_company, own_offer, knows_offer),
+        need=side("need", match.need, match.target_company, own_need, knows_need),
         viewer_role=viewer_role,
         reasons=reasons,
     )
+    if not full:
+        config = _CONFIG
+        view.shared, view.shared_transport, view.shared_receiver = _shared(match, approx, config)
+        view.reasons = [_redact(r, approx, transport_per_unit(approx, config)) for r in reasons]
+    return view

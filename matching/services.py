@@ -112,7 +112,8 @@ SPEC_FIELDS = (
 )
 
 
-def _per_base_unit(value, unit: str, kind: str) -> float | None:
+def per_base_unit(value, unit: str, kind: str) -> float | None:
+    """A price per listed unit as EUR per base unit (t, MWh, m3), as the engine takes it."""
     if value is None:
         return None
     factor = UNITS.get(kind, {}).get(unit)
@@ -157,8 +158,8 @@ def load_specs(queryset, exclusions: dict[int, frozenset[int]] | None = None, *,
             category_ancestors=ancestors, ewc_codes=tuple(sorted(ewc.get(sid, ()))),
             quantity_yearly=float(qty or 0.0), lat=lat, lon=lon, months=months, temperature_c=temp,
             water_quality=wq, form=form or None, hazardous=haz, accepts_hazardous=acc,
-            price_eur_per_unit=_per_base_unit(price, unit, kind),
-            disposal_cost_eur_per_unit=_per_base_unit(disp, unit, kind), max_km=max_km,
+            price_eur_per_unit=per_base_unit(price, unit, kind),
+            disposal_cost_eur_per_unit=per_base_unit(disp, unit, kind), max_km=max_km,
             value_class=value_class or "medium", nace_division=nace[:2], nace_class=nace.replace(".", ""),
             disposal_route=(route if route in _ROUTES else ("other" if route else None)),
             description=title, category_name=cat_name, valid_from=vfrom, valid_until=vuntil,

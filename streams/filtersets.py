@@ -9,6 +9,7 @@ from companies.models import Region, Site
 from companies.reference import normalise_nace_input
 from streams.choices import Direction, StreamKind, StreamStatus, Visibility
 from streams.models import EwcCode, ResourceCategory, Stream
+from streams.permissions import confidential_q, identity_q
 from symbiosis.expressions import AnyOf
 
 
@@ -24,11 +25,11 @@ class StreamFilterSet(django_filters.FilterSet):
     )
     country = django_filters.ChoiceFilter(field_name="company__country", choices=Country.choices, label=_("Country"))
     nace = django_filters.CharFilter(method="filter_nace", label=_("Sector (NACE)"))
-    company = django_filters.NumberFilter(field_name="company_id", label=_("Company"))
+    company = django_filters.NumberFilter(method="filter_company", label=_("Company"))
     status = django_filters.ChoiceFilter(choices=StreamStatus.choices, label=_("Status"))
     visibility = django_filters.ChoiceFilter(choices=Visibility.choices, label=_("Visibility"))
     hazardous = django_filters.BooleanFilter(label=_("Hazardous"))
-    external_ref = django_filters.CharFilter(label=_("Import reference"))
+    external_ref = django_filters.CharFilter(method="filter_external_ref", label=_("Import reference"))
 
     class Meta:
         model = Stream
@@ -36,6 +37,20 @@ class StreamFilterSet(django_filters.FilterSet):
             "q", "direction", "kind", "category", "ewc", "region", "country", "nace", "company",
             "status", "visibility", "hazardous", "external_ref",
         )
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, user=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self.user = user if user is not None else getattr(request, "user", None)
+
+    # Who is behind a listing, and its import reference, are shown only where the viewer may see them
+    # (`streams.permissions`): these two filters match only there. Asked about an anonymous listing's
+    # company, they answer as for a company that lists nothing, so they cannot name its owner.
+
+    def filter_company(self, qs, name, value):
+        return qs.filter(identity_q(self.user), company_id=value)
+
+    def filter_external_ref(self, qs, name, value):
+        return qs.filter(confidential_q(self.user), external_ref=value)
 
     # Region and category are subqueries on the stream's own columns (`AnyOf`), not joins: the planner
     # can then start from the region's sites or the matching categories through the streams' indexes

@@ -7,6 +7,8 @@ will widen this for introduced partners, here and nowhere else.
 
 from __future__ import annotations
 
+from django.db.models import Q
+
 from companies.roles import roles_for
 
 
@@ -29,6 +31,28 @@ def can_see_identity(user, stream) -> bool:
     from streams.choices import Visibility
 
     return stream.visibility == Visibility.PUBLIC or can_see_confidential(user, stream)
+
+
+def confidential_q(user) -> Q:
+    """The database twin of `can_see_confidential`: streams whose company, confidential fields and
+    import reference `user` may see. Filters on those (company, reference) apply only within it, so a
+    filter cannot name the company behind an anonymous listing or match a hidden reference."""
+    roles = roles_for(user)
+    if not roles.authenticated:
+        return Q(pk__in=[])
+    if roles.is_staff:
+        return Q()
+    q = Q(company_id__in=roles.company_ids)
+    if roles.facilitator_region_ids:
+        q |= Q(site__region_id__in=roles.facilitator_region_ids)
+    return q
+
+
+def identity_q(user) -> Q:
+    """The database twin of `can_see_identity`: streams whose company `user` may be told."""
+    from streams.choices import Visibility
+
+    return Q(visibility=Visibility.PUBLIC) | confidential_q(user)
 
 
 def can_import_sheets(user) -> bool:

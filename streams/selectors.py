@@ -31,13 +31,13 @@ def stream_reloaded(*, user, stream: Stream) -> Stream:
 
 def stream_list(*, user, filters=None) -> StreamFilterSet:
     """The filterset over the streams `user` may see; `.qs` is the list, `.form` the filter form."""
-    return StreamFilterSet(filters or {}, queryset=stream_queryset(user=user))
+    return StreamFilterSet(filters or {}, queryset=stream_queryset(user=user), user=user)
 
 
 def my_stream_list(*, user, filters=None) -> StreamFilterSet:
     """Streams of the user's own companies, every status."""
     qs = stream_queryset(user=user).filter(company_id__in=roles_for(user).company_ids)
-    return StreamFilterSet(filters or {}, queryset=qs)
+    return StreamFilterSet(filters or {}, queryset=qs, user=user)
 
 
 def pending_import_for(*, user, token: str) -> PendingImport | None:

@@ -58,10 +58,10 @@ def test_no_filter_returns_everything_best_first(rows, staff):
     assert [m.score for m in qs] == sorted((m.score for m in qs), reverse=True)
 
 
-def test_stream_matches_the_offer_or_the_need(rows):
+def test_stream_matches_the_offer_or_the_need(rows, staff):
     whey = rows["whey_feed"].offer
-    assert ids(run({"stream": whey.pk})) == pks(rows, "whey_feed", "whey_prospect")
-    assert ids(run({"stream": rows["whey_feed"].need_id})) == pks(rows, "whey_feed")
+    assert ids(run({"stream": whey.pk}, staff)) == pks(rows, "whey_feed", "whey_prospect")
+    assert ids(run({"stream": rows["whey_feed"].need_id}, staff)) == pks(rows, "whey_feed")
     assert not MatchFilterSet({"stream": "1.5"}, queryset=Match.objects.all()).is_valid()
 
 
@@ -97,10 +97,10 @@ def test_prospective(rows):
     assert ids(run({"prospective": "false"})) == pks(rows, "whey_feed", "heat_warmth", "finnish")
 
 
-def test_search_looks_at_titles_not_company_names(rows):
-    assert ids(run({"q": "whey"})) == pks(rows, "whey_feed", "whey_prospect", "finnish")
-    assert ids(run({"q": "warmth"})) == pks(rows, "heat_warmth")
-    assert ids(run({"q": "Alpha Dairy"})) == set()
+def test_search_looks_at_titles_not_company_names(rows, staff):
+    assert ids(run({"q": "whey"}, staff)) == pks(rows, "whey_feed", "whey_prospect", "finnish")
+    assert ids(run({"q": "warmth"}, staff)) == pks(rows, "heat_warmth")
+    assert ids(run({"q": "Alpha Dairy"}, staff)) == set()
 
 
 def test_company_filter_for_own_company_staff_and_facilitators(rows, company_a, company_b, member, other_member,
