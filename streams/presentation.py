@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from audit.context import note_confidential_read
+from companies.geo import grid_distance_km
 from companies.roles import roles_for
 from streams.permissions import can_see_confidential, can_see_identity
 
@@ -18,13 +19,6 @@ CONFIDENTIAL_FIELDS = (
     "composition",
     "contaminants",
 )
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 6371.0088 * 2 * math.asin(min(1.0, math.sqrt(a)))
 
 
 def approximate_km(km: float) -> int:
@@ -68,7 +62,9 @@ class StreamView:
 def present(stream, *, user, origin: tuple[float, float] | None) -> StreamView:
     km = None
     if origin is not None:
-        km = approximate_km(haversine_km(origin[0], origin[1], stream.site.latitude, stream.site.longitude))
+        # Between grid cells (companies/geo.py): moving one's own site reveals nothing finer than a cell.
+        site = (stream.site.latitude, stream.site.longitude)
+        km = approximate_km(grid_distance_km(tuple(origin), site, settings.LOCATION_GRID_KM))
     confidential = can_see_confidential(user, stream)
     if confidential and stream.company_id not in roles_for(user).company_ids:
         note_confidential_read("streams.stream", stream.pk)  # shown to a facilitator or staff member

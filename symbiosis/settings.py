@@ -151,6 +151,11 @@ MATCHING_RUN_MAX_ATTEMPTS = envint("MATCHING_RUN_MAX_ATTEMPTS", 3)
 # Test-only: milliseconds each shard sleeps before its work (the kill tests); 0 in production.
 MATCHING_SHARD_DELAY_MS = envint("MATCHING_SHARD_DELAY_MS", 0)
 
+# Distances shown to someone who may not see a site are measured between the centres of grid cells
+# of this size, then banded, so watching them while moving one's own site reveals no more than the
+# other site's cell (companies/geo.py, docs/security.md "Anonymity").
+LOCATION_GRID_KM = float(envstr("LOCATION_GRID_KM", "1"))
+
 # Dashboards cache their computed figures per region and data version (see docs/dashboards.md).
 DASHBOARD_CACHE_SECONDS = envint("DASHBOARD_CACHE_SECONDS", 60)
 DASHBOARD_VERSION_MEMO_SECONDS = envint("DASHBOARD_VERSION_MEMO_SECONDS", 1)

@@ -239,3 +239,35 @@ def test_a_facilitator_reaching_far_reads_no_other_regions_company_price_or_site
     page = api(facilitator_y).get(f"/matches/{match.pk}/", HTTP_ACCEPT="text/html")
     assert b_offer.company.name not in page.content.decode()
     assert f"{ASKING:.2f}" not in page.content.decode()
+
+
+# --- Pinning a site by moving one's own --------------------------------------------------------------
+
+def test_moving_ones_own_site_reveals_nothing_finer_than_the_grid_cell(api, member, company_a, company_b, settings):
+    """The attacker walks its own site along a line in 100 m steps and records where "about N km"
+    flips for B's anonymous listing. Two positions of B inside one grid cell must give the very same
+    record: whatever the attacker learns, it is no finer than the cell."""
+    from companies.geo import grid_cell_centre
+
+    settings.LOCATION_GRID_KM = 1.0
+    a_site = company_a.sites.first()
+    lat, lon = grid_cell_centre(55.80, 13.30, 1.0)
+    site = SiteFactory(company=company_b, name="Beta East", latitude=lat, longitude=lon, region=region("SE22"))
+    listing = StreamFactory(site=site, direction="offer", title="Bark", visibility=Visibility.ANONYMOUS)
+
+    def walk() -> list[int]:
+        seen = []
+        for step in range(120):
+            a_site.latitude = 55.705 + step * 0.0009  # about 100 m a step, northwards
+            a_site.save()
+            for row in api(member).get(STREAMS, {"q": "Bark"}).json()["results"]:
+                if row["id"] == listing.pk:
+                    seen.append(row["approx_distance_km"])
+        return seen
+
+    first = walk()
+    site.latitude, site.longitude = lat + 0.0025, lon - 0.004  # about 280 m and 250 m away, same cell
+    assert grid_cell_centre(site.latitude, site.longitude, 1.0) == pytest.approx((lat, lon))
+    site.save()
+    assert len(first) == 120 and len(set(first)) > 1  # the figure does move as the attacker moves
+    assert walk() == first
