@@ -24,6 +24,7 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Q, Value
 from django.db.models.functions import Cos, Greatest, Least, Radians
 from django.utils import timezone
 
+from companies.geo import grid_cell_centre
 from companies.models import NaceCode, Site
 from matching import engine
 from matching.choices import MatchStatus, RunKind, RunStatus
@@ -153,6 +154,7 @@ def load_specs(queryset, exclusions: dict[int, frozenset[int]] | None = None, *,
     for (sid, company_id, direction, kind, cat, qty, lat, lon, months, temp, wq, form, haz, acc, price, disp,
          max_km, nace, route, title, vfrom, vuntil, unit) in rows:
         ancestors, value_class, cat_name = cats.get(cat, ((), "medium", ""))
+        lat, lon = engine_place(lat, lon)
         specs.append(engine.StreamSpec(
             id=sid, company_id=company_id, direction=direction, kind=kind, category=cat,
             category_ancestors=ancestors, ewc_codes=tuple(sorted(ewc.get(sid, ()))),
@@ -184,8 +186,17 @@ def load_companies(site_filter: Q | None = None,
     return out
 
 
+def engine_place(lat: float, lon: float) -> tuple[float, float]:
+    """Where the engine takes a site to be: the centre of its grid cell (`LOCATION_GRID_KM`,
+    companies/geo.py). Whether a pair is within its radius, its distance, parts and score then depend
+    on the cells alone, so no one who creates or moves sites and watches which matches appear learns
+    more of another site than its cell. SQL prefilters widen their boxes by one cell to stay supersets."""
+    return grid_cell_centre(lat, lon, settings.LOCATION_GRID_KM)
+
+
 def _company_spec(company_id: int, lat: float, lon: float, nace: str,
                   exclusions: dict[int, frozenset[int]]) -> engine.CompanySpec:
+    lat, lon = engine_place(lat, lon)
     return engine.CompanySpec(id=company_id, nace_division=nace[:2], nace_class=nace.replace(".", ""), lat=lat,
                               lon=lon, excluded_company_ids=exclusions.get(company_id, frozenset()))
 
@@ -406,7 +417,9 @@ def _counterpart_filter(spec: engine.StreamSpec, rules: tuple[engine.Substitutio
 
 def _bbox(lat: float, lon: float, km: float, prefix: str = "") -> Q:
     """A latitude/longitude box that contains the circle of `km` around a point (a cheap prefilter;
-    the engine applies the exact great-circle radius)."""
+    the engine applies the exact great-circle radius). `lat, lon` is an engine place (a cell centre) and
+    the rows hold exact positions, so the box reaches one cell further."""
+    km += settings.LOCATION_GRID_KM
     dlat = km / 110.5
     dlon = min(180.0, km / max(1e-6, 111.3 * math.cos(math.radians(min(89.0, abs(lat) + dlat)))))
     return Q(**{
@@ -417,7 +430,7 @@ def _bbox(lat: float, lon: float, km: float, prefix: str = "") -> Q:
 
 def _bbox_own_limit(lat: float, lon: float, prefix: str = "") -> Q:
     """`_bbox` with each row's own `max_transport_km` as the radius (for rows that give one)."""
-    km = Greatest(F("max_transport_km"), Value(0.1))
+    km = Greatest(F("max_transport_km"), Value(0.1)) + Value(float(settings.LOCATION_GRID_KM))
     dlat = km / Value(110.5)
     dlon = Least(Value(180.0), km / (Value(111.3) * Cos(Radians(Least(Value(89.0), Value(abs(lat)) + dlat)))))
     return Q(**{

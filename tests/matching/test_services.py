@@ -3,6 +3,7 @@
 import pytest
 from django.db.models import Q
 
+from companies.geo import grid_cell_centre, haversine_km
 from matching.choices import MatchStatus, RunKind, RunStatus
 from matching.models import Match, MatchCandidate, MatchingRun
 from matching.services import load_specs, matching_run_for_stream, matching_run_full
@@ -33,12 +34,14 @@ def _full_run(shards=2):
     return matching_run_full(run=run)
 
 
-def test_specs_carry_base_unit_prices_and_locations(whey_pair):
+def test_specs_carry_base_unit_prices_and_their_sites_grid_cell(whey_pair, settings):
     offer, _ = whey_pair
     Stream.objects.filter(pk=offer.pk).update(unit="kg", price_eur_per_unit=0.02)
     spec = next(s for s in load_specs(Stream.objects.all()) if s.id == offer.pk)
     assert spec.price_eur_per_unit == pytest.approx(20.0)
-    assert spec.lat == pytest.approx(55.705)
+    # The site (55.705, 13.191) as the centre of its 1 km cell: within 0.71 km, the same for the cell.
+    assert (spec.lat, spec.lon) == grid_cell_centre(55.705, 13.191, settings.LOCATION_GRID_KM)
+    assert haversine_km(spec.lat, spec.lon, 55.705, 13.191) <= 0.71 * settings.LOCATION_GRID_KM
     assert spec.nace_division == "10"
 
 
