@@ -1,8 +1,10 @@
 """Reads for the regional dashboards, the open-data page and the company impact report.
 
 Visibility: authorities and facilitators see the dashboards of their regions, staff of every
-region; anybody else sees none (404). Open data is public. Every selector returns *suppressed*
-figures (`suppression.suppress`), so no format can show what the k = 3 rule hides.
+region; anybody else sees none (404). Open data is public. Every selector returns *published*
+figures (`publish`: settled against the recorded bases, then `suppression.suppress`), so no format
+can show what the k = 3 rule hides, and two publications of a cell never differ by fewer than 3
+companies.
 
 The computed dashboards are cached (Django's cache, Redis in production) per regions and language,
 with the data version they were computed at (the newest stream history row, match, matching run,
