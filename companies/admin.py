@@ -18,12 +18,21 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
-    list_display = ("name", "nace", "country", "employees", "is_sme", "external_ref", "entered_by_facilitator")
-    list_filter = ("country", "is_sme", "entered_by_facilitator")
+    list_display = ("name", "nace", "country", "employees", "is_sme", "external_ref", "entered_by_facilitator",
+                    "verified_at")
+    list_filter = ("country", "is_sme", "entered_by_facilitator", ("verified_at", admin.EmptyFieldListFilter))
     search_fields = ("name", "external_ref", "nace__code")
     raw_id_fields = ("nace", "entered_by")
     readonly_fields = ("created_at", "updated_at")
     inlines = (SiteInline, MembershipInline)
+    actions = ("mark_verified",)
+
+    @admin.action(description="Mark as verified (counts in dashboards after the minimum age)")
+    def mark_verified(self, request, queryset):
+        from companies.services import company_verify
+
+        for company in queryset.filter(verified_at__isnull=True):
+            company_verify(company=company, actor=request.user)
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         # The site inline shows every site's address and coordinates: an audited read (confidential.read).

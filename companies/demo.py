@@ -24,9 +24,11 @@ import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from companies.constants import SME_MAX_EMPLOYEES
 
@@ -1023,6 +1025,10 @@ def seed(*, streams: int | None, seed: int = 42, progress: ProgressFn | None = N
                 for c in chunk if c.ref not in existing
             ]
             Company.objects.bulk_create(new_companies)
+            # The demo's companies were entered by the platform a year ago: verified and old enough
+            # for the dashboards to count them (docs/dashboards.md, "Who counts toward k").
+            joined = timezone.now() - timedelta(days=365)
+            Company.objects.filter(pk__in=[c.pk for c in new_companies]).update(created_at=joined, verified_at=joined)
             created["companies"] += len(new_companies)
             company_pk = {**existing, **{c.external_ref: c.pk for c in new_companies}}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from companies.choices import MembershipRole
@@ -30,7 +31,9 @@ def company_create(*, actor, name: str, nace_code: str, country: str,
                    entered_by_facilitator: bool | None = None, **data) -> Company:
     """Register a company. A member creating it becomes its admin; a facilitator enters it on
     behalf of an SME (marked as such) without becoming a member. `entered_by_facilitator`
-    overrides the mark (an import run by staff is not a facilitator's entry)."""
+    overrides the mark (an import run by staff is not a facilitator's entry). A company a
+    facilitator enters is verified by that entry (`verified_at`); a self-registered one waits for
+    `company_verify`."""
     roles = roles_for(actor)
     on_behalf = bool(data.pop("on_behalf", False)) or (roles.is_facilitator and not data.pop("join", False))
     if entered_by_facilitator is None:
@@ -38,6 +41,7 @@ def company_create(*, actor, name: str, nace_code: str, country: str,
     company = Company(
         name=name, country=country, entered_by=actor if roles.authenticated else None,
         entered_by_facilitator=entered_by_facilitator,
+        verified_at=timezone.now() if entered_by_facilitator else None,
     )
     for key in COMPANY_FIELDS:
         if key in data:
@@ -48,6 +52,16 @@ def company_create(*, actor, name: str, nace_code: str, country: str,
     if not on_behalf:
         Membership.objects.create(user=actor, company=company, role=MembershipRole.ADMIN)
         forget_roles(actor)
+    return company
+
+
+@transaction.atomic
+def company_verify(*, company: Company, actor) -> Company:
+    """A facilitator or staff member vouches for `company` (it exists and lists its own streams).
+    Idempotent: the first verification's time is kept, since dashboards count from it."""
+    if company.verified_at is None:
+        company.verified_at = timezone.now()
+        company.save(update_fields=["verified_at", "updated_at"])
     return company
 
 

@@ -159,6 +159,9 @@ LOCATION_GRID_KM = float(envstr("LOCATION_GRID_KM", "1"))
 # Dashboards cache their computed figures per region and data version (see docs/dashboards.md).
 DASHBOARD_CACHE_SECONDS = envint("DASHBOARD_CACHE_SECONDS", 60)
 DASHBOARD_VERSION_MEMO_SECONDS = envint("DASHBOARD_VERSION_MEMO_SECONDS", 1)
+# Dashboards and open data use the data of a company only once it has been verified and on the
+# platform for this many days (docs/dashboards.md, "Who counts toward k").
+DASHBOARD_MIN_COMPANY_AGE_DAYS = envint("DASHBOARD_MIN_COMPANY_AGE_DAYS", 30)
 
 # --- Auth -----------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -11,6 +11,10 @@ prospective match (an offer and a company that has listed no need, or the revers
 region of its one listing: dashboards aggregate listed flows, and looking the unlisted side up
 through every site of its company would cost a scan of the prospective matches per region (see
 docs/dashboards.md). A match with both sides in one region counts once there.
+
+Only the data of counting companies is used (`suppression.counting_companies`: verified, and on the
+platform for a while): their sites, their streams, and matches whose two companies both count. A
+stream is matched only by a match whose other company counts.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from django.db.models.functions import Floor, TruncMonth
 
 from companies.models import Site
 from matching.choices import MatchStatus
+from matching.dashboards.suppression import counting_companies
 from matching.models import Match
 from streams.choices import Direction, StreamStatus
 from streams.models import Stream
@@ -51,6 +56,11 @@ OPEN = (
 EARLIER = datetime(1970, 1, 1, tzinfo=UTC)
 EARLIER_DATE = date(1970, 1, 1)
 CELL_DEGREES = 0.25
+
+
+def _counted():
+    """The counting companies' ids, as a subquery."""
+    return counting_companies().order_by().values("pk")
 
 
 def _run(sql: str, params: Iterable) -> list[tuple]:
@@ -69,7 +79,7 @@ def _compiled(qs: QuerySet) -> tuple[str, tuple]:
 def companies_by_region(region_ids) -> dict[int, dict]:
     """Companies with a site in the region, and how many of them are SMEs."""
     rows = (
-        Site.objects.filter(region_id__in=region_ids).order_by().values("region_id")
+        Site.objects.filter(region_id__in=region_ids, company_id__in=_counted()).order_by().values("region_id")
         .annotate(
             companies=Count("company", distinct=True),
             smes=Count("company", distinct=True, filter=Q(company__is_sme=True)),
@@ -84,8 +94,10 @@ def _matched_expression():
     """True when an active stream has a live (not rejected/declined/withdrawn) match with a listed
     counterpart: an offer matched to a need, or a need matched to an offer. Prospective suggestions
     (a sector that typically takes the stream) do not count: nobody has listed the counterpart."""
-    as_offer = Match.objects.filter(offer=OuterRef("pk"), need__isnull=False).exclude(status__in=CLOSED)
-    as_need = Match.objects.filter(need=OuterRef("pk"), offer__isnull=False).exclude(status__in=CLOSED)
+    as_offer = Match.objects.filter(offer=OuterRef("pk"), need__isnull=False, target_company_id__in=_counted()
+                                    ).exclude(status__in=CLOSED)
+    as_need = Match.objects.filter(need=OuterRef("pk"), offer__isnull=False, source_company_id__in=_counted()
+                                   ).exclude(status__in=CLOSED)
     return Case(
         When(Q(direction=Direction.OFFER) & Exists(as_offer), then=Value(1)),
         When(Q(direction=Direction.NEED) & Exists(as_need), then=Value(1)),
@@ -98,7 +110,8 @@ def listings(region_ids) -> list[dict]:
     category): streams, yearly volume in the kind's base unit, distinct companies, and the same split
     into matched and unmatched streams. One statement."""
     inner = (
-        Stream.objects.filter(status=StreamStatus.ACTIVE, site__region_id__in=region_ids).order_by()
+        Stream.objects.filter(status=StreamStatus.ACTIVE, site__region_id__in=region_ids,
+                              company_id__in=_counted()).order_by()
         .annotate(matched=_matched_expression())
         .values(
             rid=F("site__region_id"), dir=F("direction"), knd=F("kind"), cat=F("category_id"),
@@ -138,7 +151,8 @@ def stream_trends(region_id: int, start: datetime) -> list[dict]:
         output_field=DateTimeField(),
     )
     return list(
-        Stream.objects.filter(status=StreamStatus.ACTIVE, site__region_id=region_id).order_by()
+        Stream.objects.filter(status=StreamStatus.ACTIVE, site__region_id=region_id, company_id__in=_counted())
+        .order_by()
         .annotate(bucket=bucket).values("direction", "bucket")
         .annotate(streams=Count("pk"), companies=Count("company", distinct=True))
     )
@@ -147,13 +161,14 @@ def stream_trends(region_id: int, start: datetime) -> list[dict]:
 def map_cells(region_id: int) -> tuple[list[dict], list[dict]]:
     """Sites and active streams of one region, aggregated to grid cells of CELL_DEGREES."""
     sites = (
-        Site.objects.filter(region_id=region_id).order_by()
+        Site.objects.filter(region_id=region_id, company_id__in=_counted()).order_by()
         .annotate(cy=Floor(F("latitude") / CELL_DEGREES), cx=Floor(F("longitude") / CELL_DEGREES))
         .values("cy", "cx").annotate(sites=Count("pk"), companies=Count("company", distinct=True))
     )
     offer, need = Q(direction=Direction.OFFER), Q(direction=Direction.NEED)
     streams = (
-        Stream.objects.filter(status=StreamStatus.ACTIVE, site__region_id=region_id).order_by()
+        Stream.objects.filter(status=StreamStatus.ACTIVE, site__region_id=region_id, company_id__in=_counted())
+        .order_by()
         .annotate(cy=Floor(F("site__latitude") / CELL_DEGREES), cx=Floor(F("site__longitude") / CELL_DEGREES))
         .values("cy", "cx")
         .annotate(
@@ -176,7 +191,8 @@ def _sides(base: QuerySet, region_ids, fields: dict) -> list[QuerySet]:
     parts = []
     for condition, path in paths:
         qs = (
-            base.filter(condition).order_by().annotate(rid=F(path)).filter(rid__in=list(region_ids))
+            base.filter(condition, source_company_id__in=_counted(), target_company_id__in=_counted())
+            .order_by().annotate(rid=F(path)).filter(rid__in=list(region_ids))
             .values("rid", mid=F("pk"), src=F("source_company_id"), tgt=F("target_company_id"), **fields)
         )
         parts.append(qs)
@@ -302,7 +318,7 @@ def unmatched_ewc_codes(region_id: int) -> list[tuple[str, int, str]]:
     """(direction, category id, EWC code) of the region's active unmatched streams."""
     through = Stream.ewc_codes.through
     streams = (
-        Stream.objects.filter(status=StreamStatus.ACTIVE, site__region_id=region_id)
+        Stream.objects.filter(status=StreamStatus.ACTIVE, site__region_id=region_id, company_id__in=_counted())
         .annotate(matched=_matched_expression()).filter(matched=0).values("pk")
     )
     return list(
@@ -321,7 +337,7 @@ def companies_by_division(region_ids, divisions) -> list[dict]:
     from django.db.models.functions import Substr
 
     return list(
-        Site.objects.filter(q, region_id__in=region_ids).order_by()
+        Site.objects.filter(q, region_id__in=region_ids, company_id__in=_counted()).order_by()
         .annotate(division=Substr("company__nace__code", 1, 2))
         .values("region_id", "division").annotate(companies=Count("company", distinct=True))
     )

@@ -1,8 +1,10 @@
 """Reads for the regional dashboards, the open-data page and the company impact report.
 
 Visibility: authorities and facilitators see the dashboards of their regions, staff of every
-region; anybody else sees none (404). Open data is public. Every selector returns *suppressed*
-figures (`suppression.suppress`), so no format can show what the k = 3 rule hides.
+region; anybody else sees none (404). Open data is public. Every selector returns *published*
+figures (`publish`: settled against the recorded bases, then `suppression.suppress`), so no format
+can show what the k = 3 rule hides, and two publications of a cell never differ by fewer than 3
+companies.
 
 The computed dashboards are cached (Django's cache, Redis in production) per regions and language,
 with the data version they were computed at (the newest stream history row, match, matching run,
@@ -20,7 +22,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils.translation import get_language
@@ -32,8 +34,8 @@ from matching.choices import MatchStatus
 from matching.dashboards import build
 from matching.dashboards.figures import Cell, Column, Dashboard, Row, Table
 from matching.dashboards.screening import screening_table
-from matching.dashboards.suppression import suppress
-from matching.models import Match, MatchingRun, RealisedExchange
+from matching.dashboards.suppression import Basis, settle, suppress
+from matching.models import Match, MatchingRun, PublishedFigure, RealisedExchange
 from streams.models import Stream
 
 CACHE_SECONDS = getattr(settings, "DASHBOARD_CACHE_SECONDS", 60)
@@ -161,13 +163,45 @@ def forget_cached() -> None:
     _version_memo[:] = [0.0, None]
 
 
+# --- Publication ------------------------------------------------------------------------------------
+
+def publish(raw: dict[int, Dashboard]) -> dict[int, Dashboard]:
+    """The raw dashboards of some regions (by region id), settled against what each cell was last
+    published from (`suppression.settle`) and suppressed. The new bases are recorded before anything
+    is returned, under a lock on the regions' rows, so every figure any format ever showed is a
+    recorded basis and concurrent computations settle one after the other."""
+    ids = sorted(raw)
+    tables = sorted({t for d in raw.values() for t in d.tables})
+    out = {}
+    with transaction.atomic():
+        # FOR NO KEY UPDATE: serialises publications of a region without blocking new sites in it.
+        list(Region.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk").values_list("pk"))
+        previous: dict[int, dict] = {rid: {} for rid in ids}
+        for f in PublishedFigure.objects.filter(region_id__in=ids, table__in=tables).order_by():
+            previous[f.region_id][(f.table, f.row, f.column)] = Basis(f.value, f.companies, tuple(f.counts))
+        rows = []
+        for rid in ids:
+            settled, changed = settle(raw[rid], previous[rid])
+            rows += [
+                PublishedFigure(region_id=rid, table=t, row=r, column=c, value=b.value, companies=b.companies,
+                                counts=list(b.counts))
+                for (t, r, c), b in changed.items()
+            ]
+            out[rid] = suppress(settled)
+        PublishedFigure.objects.bulk_create(
+            rows, batch_size=1000, update_conflicts=True, unique_fields=("region", "table", "row", "column"),
+            update_fields=("value", "companies", "counts", "updated_at"),
+        )
+    return out
+
+
 # --- Dashboards -------------------------------------------------------------------------------------
 
 def compute_region_dashboard(region: Region) -> Dashboard:
     """A region's dashboard, suppressed, without the cache (the cache stores exactly this)."""
     from matching.services import engine_priors
 
-    dashboard = suppress(build.region_full(region))
+    dashboard = publish({region.pk: build.region_full(region)})[region.pk]
     nearby_codes = dashboard.meta.get("nearby", [region.code])
     by_code = {r.code: r for r in Region.objects.filter(code__in=nearby_codes)}
     nearby = [by_code[c] for c in nearby_codes if c in by_code]
@@ -194,10 +228,7 @@ def region_summaries(*, regions) -> dict[str, Dashboard]:
     regions = sorted(regions, key=lambda r: r.pk)
 
     def compute():
-        return {
-            d.scope["code"]: suppress(d)
-            for d in build.summaries(regions).values()
-        }
+        return {d.scope["code"]: d for d in publish(build.summaries(regions)).values()}
 
     return _cached("summaries", [r.pk for r in regions], compute)
 

@@ -1,5 +1,19 @@
 """The one place where the k = 3 rule is applied. Every format renders what `suppress` returns.
 
+Who counts toward k (`counting_companies`): a company verified by a facilitator or staff member
+(`Company.verified_at`) at least DASHBOARD_MIN_COMPANY_AGE_DAYS ago, and registered at least that
+long ago. Every figure is built from the data of counting companies only (`queries` filters every
+block with this set; a match counts when both its companies do): a company that signs up to lift a
+cell over k adds nothing to any figure, so subtracting its own data gives it nothing, in one
+publication or across two.
+
+Publications (`settle`): a cell keeps the figures it was last published from (its basis, stored in
+`PublishedFigure`) unless its number of companies differs by at least k from *every* number it
+has been published with. Since two sets of companies whose sizes differ by k differ by at least k
+companies, two publications of a cell never differ by the data of fewer than k companies: nobody
+learns a company's figure from the day it joined, left or changed a cell. A cell seen with 2
+companies stays hidden until it has 5 (a third company cannot lift it and subtract itself).
+
 Primary suppression: a cell built from 1 or 2 companies is hidden (a cell from 0 companies is a
 plain zero and stays).
 
@@ -23,8 +37,56 @@ Groups are the parent/child rows of each table (per additive column) plus the da
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
 
 from matching.dashboards.figures import COMPLEMENTARY, MIN_COMPANIES, PRIMARY, Address, Cell, Dashboard
+
+
+def counting_companies(*, now: datetime | None = None) -> QuerySet:
+    """The companies whose data dashboards and open data may use: verified at least
+    DASHBOARD_MIN_COMPANY_AGE_DAYS ago and registered at least as long ago. Everything else (a
+    company that has just signed up, or that no facilitator has checked) contributes to no figure."""
+    from companies.models import Company
+
+    cutoff = (now or timezone.now()) - timedelta(days=settings.DASHBOARD_MIN_COMPANY_AGE_DAYS)
+    return Company.objects.filter(verified_at__lte=cutoff, created_at__lte=cutoff)
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What a cell was last published from, and every company count it has been published with."""
+
+    value: float | int | None
+    companies: int
+    counts: tuple[int, ...]
+
+
+def settle(dashboard: Dashboard, previous: dict[Address, Basis], *, k: int = MIN_COMPANIES
+           ) -> tuple[Dashboard, dict[Address, Basis]]:
+    """A copy of `dashboard` whose cells carry the figures they may be published from, and the new
+    bases to record. A cell takes its current figures only when their company count is at least `k`
+    away from every count of its earlier bases; otherwise it keeps its previous basis. Apply before
+    `suppress`, and record the returned bases before publishing the result."""
+    out = copy.deepcopy(dashboard)
+    changed: dict[Address, Basis] = {}
+    for tkey, table in out.tables.items():
+        for row in table.rows:
+            for col, cell in row.cells.items():
+                if cell.value is None:
+                    continue
+                address = (tkey, row.key, col)
+                prev = previous.get(address)
+                if prev is None or all(abs(cell.companies - n) >= k for n in prev.counts):
+                    counts = tuple(sorted({*(prev.counts if prev else ()), cell.companies}))
+                    changed[address] = Basis(cell.value, cell.companies, counts)
+                else:
+                    cell.value, cell.companies = prev.value, prev.companies
+    return out, changed
 
 
 def _groups(dashboard: Dashboard) -> list[tuple[Address, list[Address]]]:

@@ -13,6 +13,7 @@ import pytest
 from django.core.cache import cache
 from django.utils import timezone
 
+from companies.models import Company
 from matching.choices import MatchStatus, RunKind, RunStatus
 from matching.models import Match, MatchingRun, RealisedExchange
 from streams.choices import Direction, StreamKind, StreamStatus, Visibility
@@ -36,6 +37,14 @@ def _fresh_cache(settings):
     yield
     cache.clear()
     forget_cached()
+
+
+def establish(companies=None, *, days: int = 400) -> None:
+    """Make `companies` (default: all) count toward k: verified and registered `days` ago
+    (`suppression.counting_companies`). Companies made by the factories have just signed up."""
+    qs = Company.objects.all() if companies is None else Company.objects.filter(pk__in=[c.pk for c in companies])
+    then = timezone.now() - timedelta(days=days)
+    qs.update(verified_at=then, created_at=then)
 
 
 def _seed_demo(streams: int) -> None:
@@ -124,6 +133,7 @@ def dataset(db):
     # the supply table too, where its figures are suppressed as well).
     Match.objects.filter(offer__in=probe).delete()
     plant_fly_ash()
+    establish()  # every company of the dataset has been on the platform, verified, for a year
     return {"extra_companies": extra_companies}
 
 

@@ -126,3 +126,44 @@ def test_random_trees_keep_every_hidden_cell_unrecoverable():
             # Total minus the shown details must never equal a single hidden detail of < 3 companies.
             if shown_parent and len(hidden) == 1:
                 assert hidden[0].cells["v"].companies >= 3
+
+
+# --- Publications: settle ------------------------------------------------------------------------------
+
+def _one_cell(value, companies):
+    return Dashboard(scope={}, tables={"t": table([row("a", value, companies)])})
+
+
+def test_a_cell_keeps_its_basis_until_its_companies_move_by_k_from_every_earlier_count():
+    from matching.dashboards.suppression import settle
+
+    ledger = {}
+    published = []
+    for value, companies in ((20, 2), (30, 3), (41, 4), (52, 5), (60, 4), (70, 8), (75, 5), (80, 2)):
+        settled, changed = settle(_one_cell(value, companies), ledger)
+        ledger.update(changed)
+        cell = suppress(settled).tables["t"].row("a").cells["v"]
+        published.append((cell.public_value, settled.tables["t"].row("a").cells["v"].companies))
+    # 2 (hidden) -> 3, 4 held hidden -> 5 refreshes -> 4 held -> 8 refreshes -> 5 held (5 used) -> 2 held.
+    assert published == [(None, 2), (None, 2), (None, 2), (52, 5), (52, 5), (70, 8), (70, 8), (70, 8)]
+    assert ledger[("t", "a", "v")].counts == (2, 5, 8)
+
+
+def test_random_histories_never_publish_two_values_from_fewer_than_k_changed_companies():
+    from matching.dashboards.suppression import settle
+
+    rng = random.Random(8)
+    for _ in range(200):
+        ledger, seen = {}, []
+        n = rng.randrange(0, 6)
+        for _step in range(30):
+            n = max(0, n + rng.choice((-2, -1, 0, 1, 2, 3)))
+            settled, changed = settle(_one_cell(n * 10 + rng.randrange(10), n), ledger)
+            ledger.update(changed)
+            cell = settled.tables["t"].row("a").cells["v"]
+            seen.append((cell.value, cell.companies))
+        bases = set(seen)
+        for v1, n1 in bases:
+            for v2, n2 in bases:
+                if v1 != v2:
+                    assert abs(n1 - n2) >= 3
