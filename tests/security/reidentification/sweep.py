@@ -19,14 +19,25 @@ How answers narrow the **candidate set of owning companies** of an anonymous lis
   that found L (the companies with that code or country).
 
 The candidates are the companies sharing L's region and displayed NACE code (what the design shows),
-minus the attacker's own, intersected with every answer's set.
+minus the attacker's own, intersected with every answer's set. A listing fails when fewer than 3
+remain and the answers made the difference (they dropped a design candidate, or alone leave fewer
+than 3); a design set already below 3 is counted and reported, not failed on.
+
+Hidden prices and sites (`price_failures`, `site_failures`): the side of a match the persona may not
+read in full (a party's counterpart until both opted in; for a facilitator, a side outside its
+regions) is attacked with the engine's public formulas (matching/engine/scoring.py, impact.py):
+distance from `distance_km`, exact km in the reasons, distance part x the radius the reasons name,
+score over the other parts, "transport about T EUR/t", transport_eur / quantity, the page; then the
+unit value from the volume/value part (or from the reasons) minus the attacker's own half, and the
+asking price from eur_receiver with the attacker's own purchase price.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -45,6 +56,10 @@ PAGE_KM_RE = re.compile(r"(?<![\w.])(\d+[.,]\d) km")
 STREAM_LINK_RE = re.compile(r'href="/streams/(\d+)/"')
 LEGAL_FORMS = {"ab", "oy", "oyj", "as", "asa", "a/s", "gmbh", "sp.", "z", "o.o.", "sia", "uab", "ou", "oü", "aps"}
 CONFIDENTIAL = ("price_eur_per_unit", "disposal_route", "disposal_cost_eur_per_unit", "composition", "contaminants")
+# Answers that repeat what the design shows of an anonymous listing (its company's NACE code; its
+# region, hence its country): they narrow nothing unless they drop a company sharing both.
+DESIGN_LEVEL = ("stream list ?nace=", "stream list ?country=")
+SUMMARY = "summary: "  # a failure list's first line when it counts the findings per way
 SAMPLE_ANONYMOUS = 30  # anonymous listings that get per-listing requests (details, ?external_ref=, ?stream=)
 SAMPLE_PAGES = 10  # of those, how many also get their detail page
 SAMPLE_MATCH_PAGES = 15  # matches whose page /matches/<id>/ is read (every match gets its API detail)
@@ -647,6 +662,8 @@ def candidate_report(obs: Observations, world: World):
                 if not design <= said or len(said) < 3:
                     why.append(f"{fam}: the listing came back only for X in {sorted(xs)[:5]}")
         for where, ids in obs.direct.get(s.id, []):
+            if where.startswith(DESIGN_LEVEL) and design <= ids:
+                continue  # says no more than the sector and region shown by design
             answers &= set(ids)
             if not design <= ids or len(ids) < 3:
                 why.append(where)
@@ -654,13 +671,30 @@ def candidate_report(obs: Observations, world: World):
     return out
 
 
+def vector(why: str) -> str:
+    """The kind of answer behind one narrowing (for the per-vector count of a failure)."""
+    if ": the listing came back" in why:
+        return why.split(": the listing came back")[0]
+    if m := re.search(r": field (\w+)=", why):
+        return f"stream answer shows field {m.group(1)}"
+    if m := re.match(r"match \d+ \(.*?\): (offer|need)\.(\w+)", why):
+        return f"match side shows {m.group(2)}"
+    for prefix, name in (("stream list ?external_ref=", "stream list ?external_ref="),
+                         ("stream list ?q=", "stream list ?q=<company-name word>"),
+                         ("page /streams/", "stream page names the owner")):
+        if why.startswith(prefix):
+            return name
+    return why.split(": the listing came back")[0]
+
+
 def anonymity_failures(obs: Observations, world: World) -> tuple[list[str], list[str]]:
-    """(failures, design-level notes)."""
-    failures, design_low = [], []
+    """(failures, design-level notes). The first failure line counts the listings per kind of answer."""
+    failures, design_low, vectors = [], [], Counter()
     for s, design, answers, why in candidate_report(obs, world):
         left = design & answers
         owner = world.companies[s.company_id]
         if len(left) < 3 and (left != design or len(answers) < 3):
+            vectors.update({vector(w) for w in why})
             failures.append(
                 f"{obs.persona.name}: anonymous listing {s.id} ({s.ref}, {s.title!r}, {s.region}, NACE {owner.nace}, "
                 f"owner {owner.id}) narrowed to {sorted(left)} from design set {sorted(design)} "
@@ -672,6 +706,8 @@ def anonymity_failures(obs: Observations, world: World) -> tuple[list[str], list
         c = world.companies[cid]
         failures.append(f"{obs.persona.name}: the name of company {cid} ({c.name!r}, lists nothing publicly, "
                         f"regions {sorted(c.regions)}) appeared in {sorted(set(where))[:4]}")
+    if vectors:
+        failures.insert(0, f"{SUMMARY}{obs.persona.name}: listings narrowed per kind of answer: {dict(vectors.most_common())}")
     return failures, design_low
 
 
@@ -702,36 +738,54 @@ def _config():
     return engine_config()
 
 
-def distance_estimates(obj: dict, config) -> list[tuple[str, float]]:
-    """Every distance the figures of one match JSON let a reader work out (km)."""
+def _half_unit(shown: str) -> float:
+    """Half a unit of the last digit of a figure as printed (its rounding)."""
+    shown = shown.strip()
+    decimals = len(shown.split(".")[1]) if "." in shown else 0
+    return 0.5 * 10 ** -decimals
+
+
+def _sig_half_unit(value: float) -> float:
+    """Half a unit of the last of the two significant digits `estimate()` keeps (0.5 at least)."""
+    if not value:
+        return 0.5
+    return max(0.5, 0.5 * 10 ** (math.floor(math.log10(abs(value))) - 1))
+
+
+def distance_estimates(obj: dict, config) -> list[tuple[str, float, float]]:
+    """Every distance the figures of one match JSON let a reader work out: (how, km, slack km). The
+    slack is what the figure's own rounding allows: an estimate within it of the shown band is
+    explained by the band and is no leak."""
+    per_km = config.transport_eur_per_tkm * config.road_circuity
     out = []
     if obj.get("distance_km") is not None:
-        out.append(("distance_km", float(obj["distance_km"])))
+        out.append(("distance_km", float(obj["distance_km"]), 0.05))
     parts = {p["key"]: float(p["value"]) for p in obj.get("parts") or []}
     reasons = [str(r) for r in obj.get("reasons") or []]
     radius = next((float(m.group(1)) for r in reasons if (m := RADIUS_RE.search(r))), None)
     for r in reasons:
         if m := EXACT_REASON_RE.match(r):
-            out.append((f"reason {r!r}", float(m.group(1))))
+            out.append((f"reason {r!r}", float(m.group(1)), _half_unit(m.group(1))))
         if m := TRANSPORT_RE.search(r):
             t = float(m.group(1))
-            out.append((f"transport reason {r!r}",
-                        (t - config.handling_eur_per_t) / (config.transport_eur_per_tkm * config.road_circuity)))
+            out.append((f"transport reason {r!r}", (t - config.handling_eur_per_t) / per_km,
+                        _half_unit(m.group(1)) / per_km))
     if radius and "distance" in parts and parts["distance"] < 1.0:
-        out.append((f"distance part {parts['distance']:.6f} x radius {radius:g} km", radius * (1 - parts["distance"])))
+        out.append((f"distance part {parts['distance']:.6f} x radius {radius:g} km", radius * (1 - parts["distance"]),
+                     0.01))
     if radius and obj.get("score") and all(k in parts for k in ("compatibility", "volume_value", "availability")):
         denom = (parts["compatibility"] ** config.w_compatibility * parts["volume_value"] ** config.w_volume_value
                  * parts["availability"] ** config.w_availability)
         if denom > 0:
             dpart = (float(obj["score"]) / denom) ** (1 / config.w_distance)
             if dpart < 1.0:
-                out.append((f"score {obj['score']} / other parts, radius {radius:g} km", radius * (1 - dpart)))
+                out.append((f"score {obj['score']} / other parts, radius {radius:g} km", radius * (1 - dpart), 0.01))
     impact = obj.get("impact") or {}
     q = impact.get("quantity_yearly")
     if impact.get("transport_eur") and q:
-        tpu = float(impact["transport_eur"]) / float(q)
-        out.append(("impact.transport_eur / quantity",
-                    (tpu - config.handling_eur_per_t) / (config.transport_eur_per_tkm * config.road_circuity)))
+        v = float(impact["transport_eur"])
+        out.append(("impact.transport_eur / quantity", (v / float(q) - config.handling_eur_per_t) / per_km,
+                    _sig_half_unit(v) / float(q) / per_km))
     # The most precise first: that is the one an attacker would work with.
     order = ("distance_km", "reason", "distance part", "score", "impact.", "transport reason")
     return sorted(out, key=lambda e: next(i for i, k in enumerate(order) if e[0].startswith(k)))
@@ -740,7 +794,7 @@ def distance_estimates(obj: dict, config) -> list[tuple[str, float]]:
 def site_failures(obs: Observations, world: World) -> list[str]:
     from streams.presentation import approximate_km
 
-    config, out = _config(), []
+    config, out, kinds = _config(), [], Counter()
     for mid, obj in sorted(obs.matches.items()):
         truth = obs.match_truth.get(mid)
         if truth is None:
@@ -751,25 +805,44 @@ def site_failures(obs: Observations, world: World) -> list[str]:
         d = float(truth["distance_km"])
         band = approximate_km(d)
         found = list(distance_estimates(obj, config))
-        found += [(f"page /matches/{mid}/ shows {km} km", km) for km in obs.page_km.get(mid, [])]
-        leaks = [(how, est) for how, est in found
-                 if abs(est - band) > 0.01 and d > 0 and abs(est - d) <= 0.05 * d]
+        found += [(f"page /matches/{mid}/ shows {km} km", km, 0.05) for km in obs.page_km.get(mid, [])]
+        leaks = [(how, est) for how, est, slack in found
+                 if abs(est - band) > slack + 1e-6 and d > 0 and abs(est - d) <= 0.05 * d]
         for role in hidden:
             side = obj.get(role) or {}
             if side.get("site"):
                 leaks.append((f"{role}.site shown: {side['site']}", d))
         if leaks:
+            kinds.update({method(how) for how, _est in leaks})
             out.append(f"{obs.persona.name}: match {mid} (hidden side {hidden}, true {d:.2f} km, band {band} km): "
                        + "; ".join(f"{how} -> {est:.2f} km" for how, est in leaks[:4]))
+    if kinds:
+        out.insert(0, f"{SUMMARY}{obs.persona.name}: matches per way of recovering the distance: {dict(kinds.most_common())}")
     return out
+
+
+METHODS = (
+    ("distance_km", "distance_km"), ("reason '", "exact km in the reasons"), ("distance part", "distance part x radius"),
+    ("score", "score / other parts x radius"), ("impact.transport_eur", "impact.transport_eur / quantity"),
+    ("transport reason", "transport EUR/t in the reasons"), ("page", "exact km on the match page"),
+    ("offer.site", "site shown"), ("need.site", "site shown"), ("volume_value part", "volume_value part"),
+    ("impact.eur_receiver", "impact.eur_receiver"), ("impact.eur_provider", "impact.eur_provider"),
+    ("confidential", "confidential fields shown"), ("stream ", "stream answer shows confidential fields"),
+    ("site ", "site list shows a site"), ("unit value in reason", "unit value in the reasons"),
+)
+
+
+def method(how: str) -> str:
+    return next((name for prefix, name in METHODS if how.startswith(prefix)), how[:40])
 
 
 def price_failures(obs: Observations, world: World) -> list[str]:
     """Try to recover the hidden side's price or disposal cost (EUR per base unit) from the figures."""
     from matching.engine.scoring import transport_per_unit, volume_fit
 
-    config, out = _config(), []
+    config, out, kinds = _config(), [], Counter()
     out += [f"{obs.persona.name}: {c}" for c in obs.confidential]
+    kinds.update(method(c) for c in obs.confidential)
     for mid, obj in sorted(obs.matches.items()):
         truth = obs.match_truth.get(mid)
         if truth is None or truth["prospective"] or not truth["offer_id"] or not truth["need_id"]:
@@ -785,6 +858,7 @@ def price_failures(obs: Observations, world: World) -> list[str]:
             conf = (obj.get(role) or {}).get("confidential") or {}
             shown = {f: conf[f] for f in ("price_eur_per_unit", "disposal_cost_eur_per_unit") if conf.get(f) is not None}
             if shown:
+                kinds["confidential fields shown"] += 1
                 out.append(f"{obs.persona.name}: match {mid}: hidden {role} side's {shown} shown in {role}.confidential "
                            f"({obs.match_where[mid][0]})")
         ests = distance_estimates(obj, config)
@@ -796,7 +870,7 @@ def price_failures(obs: Observations, world: World) -> list[str]:
         reasons = [str(r) for r in obj.get("reasons") or []]
         for r in reasons:
             if m := UNIT_VALUE_RE.search(r):
-                value, how_v = float(m.group(1)), f"reason {r!r}"
+                value, how_v = float(m.group(1)), f"unit value in reason {r!r}"
         if value is None and offer.kind == "material" and "volume_value" in parts:
             qo = (obj.get("offer") or {}).get("stream") or {}
             qn = (obj.get("need") or {}).get("stream") or {}
@@ -822,15 +896,23 @@ def price_failures(obs: Observations, world: World) -> list[str]:
             if impact.get("eur_provider") is not None:
                 recovered.append(("offer", "disposal_cost_eur_per_unit", "impact.eur_provider - recovered price",
                                   float(impact["eur_provider"]) / q - asking))
+        # What a figure computed from public defaults (instead of the hidden value) would give back.
+        own_half = (max(0.0, need.price_eur_per_unit if need.price_eur_per_unit is not None else half)
+                    if "need" in known else
+                    max(0.0, offer.disposal_cost_eur_per_unit if offer.disposal_cost_eur_per_unit is not None else half))
+        defaults = (0.0, half, 2 * half - own_half)
         for role, f, how, val in recovered:
             true = getattr(offer if role == "offer" else need, f, None)
             if val is None or true is None or true == 0:
                 continue
-            if abs(val - half) < 1e-6 * max(1.0, half) or abs(val) < 1e-9:
-                continue  # the public default, not a recovery
+            if any(abs(val - x) <= 1e-6 * max(1.0, abs(x)) for x in defaults):
+                continue  # a public default, not a recovery
             if abs(val - true) <= 0.05 * abs(true):
+                kinds[f"{method(how)} -> {role} {f}"] += 1
                 out.append(f"{obs.persona.name}: match {mid}: hidden {role} {f} = {true:g} EUR/base unit recovered as "
                            f"{val:g} from {how}")
+    if kinds:
+        out.insert(0, f"{SUMMARY}{obs.persona.name}: findings per way: {dict(kinds.most_common())}")
     return out
 
 
