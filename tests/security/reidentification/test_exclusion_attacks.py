@@ -7,7 +7,7 @@ behind her anonymous match partners. Beta Sawmill AB (`company_b`) has no public
 import pytest
 
 from matching.choices import RunKind, RunStatus
-from matching.models import MatchingRun
+from matching.models import MatchingRun, Notification
 from matching.services import matching_run_full
 from streams.choices import Visibility
 from tests.factories import StreamFactory
@@ -88,7 +88,8 @@ def test_adding_and_removing_an_exclusion_does_not_name_an_anonymous_partner(api
 
 
 def test_a_party_cannot_learn_the_exclusion_from_the_answers_to_its_moves(api, member, other_member, facilitator,
-                                                                          company_a, company_b, company_y, mailoutbox):
+                                                                          company_a, company_b, company_y, mailoutbox,
+                                                                          django_capture_on_commit_callbacks):
     """Beta said yes before alice excluded it by name. Alice's yes must neither reveal the pair (the
     match would then vanish for her) nor notify Beta; the facilitator is told why it cannot introduce."""
     from tests.matching.test_api import build_world
@@ -99,10 +100,13 @@ def test_a_party_cannot_learn_the_exclusion_from_the_answers_to_its_moves(api, m
     assert api(member).post(_exclusions_url(company_a), {"company_name": company_b.name},
                             format="json").status_code == 201
     mailoutbox.clear()
-    answer = api(member).post(path, {"action": "accept"}, format="json")
+    Notification.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = api(member).post(path, {"action": "accept"}, format="json")
     assert answer.status_code == 200, answer.content
     assert answer.json()["revealed"] is False and answer.json()["need"]["company"] is None
     assert api(member).get(f"/api/v1/matches/{world.ab.pk}/").status_code == 200
+    assert not Notification.objects.filter(user=other_member, match_id=world.ab.pk).exists()
     assert "bob@example.test" not in [m.to[0] for m in mailoutbox]
     client = api(facilitator)
     assert client.post(path, {"action": "approve"}, format="json").status_code == 200
