@@ -8,7 +8,7 @@ archetype (NACE Rev. 2.1 class) whose typical offers and needs use the shipped r
 
 Rows are written with bulk_create in batches (companies, sites, streams with their history rows,
 and the Stream.ewc_codes through table), so 100k streams build in minutes on PostgreSQL. Because
-bulk_create skips save() and clean(), the derived fields are filled here: Company.is_sme and
+bulk_create skips save() and clean(), the derived fields are filled here: Company.is_sme and name_key and
 Stream.quantity_yearly / base_unit through Stream.normalise(). Stream history rows are created with
 simple_history's bulk_create_with_history ("Demo data" as the change reason); matching is not
 triggered: run the matching engine after seeding.
@@ -1002,7 +1002,7 @@ def seed(*, streams: int | None, seed: int = 42, progress: ProgressFn | None = N
     """
     from simple_history.utils import bulk_create_with_history
 
-    from companies.models import Company, Site
+    from companies.models import Company, Site, company_name_key
     from streams.models import Stream
 
     regions, nace, categories, ewc = _reference_data()
@@ -1017,7 +1017,7 @@ def seed(*, streams: int | None, seed: int = 42, progress: ProgressFn | None = N
             existing = dict(Company.objects.filter(external_ref__in=refs).values_list("external_ref", "pk"))
             new_companies = [
                 Company(
-                    name=c.name, nace=nace[c.sector.nace], nace_as_entered=c.sector.nace, country=c.country,
+                    name=c.name, name_key=company_name_key(c.name), nace=nace[c.sector.nace], nace_as_entered=c.sector.nace, country=c.country,
                     employees=c.employees, is_sme=c.employees <= SME_MAX_EMPLOYEES, external_ref=c.ref,
                     entered_by_facilitator=c.entered_by_facilitator,
                     description=f"Demo company ({c.sector.noun.lower()}, NACE {c.sector.nace}).",

@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from companies.models import Company, Region, Site
-from companies.selectors import company_by_exact_name
 
 
 def freeze_choices(form: forms.BaseForm) -> forms.BaseForm:
@@ -172,7 +171,8 @@ class ExclusionForm(forms.Form):
     company = forms.IntegerField(required=False, widget=forms.HiddenInput)
     company_name = forms.CharField(
         label=_("Company name"), required=False, max_length=200,
-        help_text=_("The exact registered name of a company, e.g. “Beta Sawmill AB”."),
+        help_text=_("A company’s name, e.g. “Nordic Pulp AB” (any case): it applies to a company of that "
+                    "name now or once it joins."),
     )
     nace_code = forms.CharField(
         label=_("NACE code"), required=False, max_length=12,
@@ -194,8 +194,7 @@ class ExclusionForm(forms.Form):
             if data["excluded_company"] is None:
                 raise ValidationError(_("That company cannot be found."))
         elif data.get("company_name"):
-            data["excluded_company"] = company_by_exact_name(data["company_name"])
-            if data["excluded_company"] is None:
-                self.add_error("company_name", _("No single company has exactly this name."))
+            # Stored as given, not looked up: whether a company of that name exists is not revealed.
+            data["excluded_name"] = data["company_name"]
         return data
 

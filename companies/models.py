@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
-from django.db.models.functions import Cast
 from django.db.models.lookups import StartsWith
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +15,12 @@ from django.utils.translation import gettext_lazy as _
 from companies.choices import Country, MembershipRole, NaceRevision, RegionRoleKind
 from companies.constants import SME_MAX_EMPLOYEES
 from companies.roles import roles_for
+
+
+def company_name_key(name: str) -> str:
+    """A company name as exclusions compare it: NFKC, casefolded, whitespace collapsed, so that
+    "Beta  Sawmill AB", "beta sawmill ab" and its full-width look-alike are one name."""
+    return " ".join(unicodedata.normalize("NFKC", str(name)).casefold().split())
 
 
 class Region(models.Model):
@@ -117,6 +124,8 @@ class Company(models.Model):
     """A firm that lists side streams: usually an SME manufacturer with one or more sites."""
 
     name = models.CharField(_("name"), max_length=200)
+    # `company_name_key(name)`, kept by save() (and by bulk writers): what a by-name exclusion matches.
+    name_key = models.CharField(max_length=200, editable=False, db_index=True, default="")
     nace = models.ForeignKey(
         NaceCode,
         on_delete=models.PROTECT,
@@ -166,6 +175,9 @@ class Company(models.Model):
     def save(self, *args, **kwargs):
         # Unknown size counts as SME: the platform is built for them and most who omit it are small.
         self.is_sme = self.employees is None or self.employees <= SME_MAX_EMPLOYEES
+        self.name_key = company_name_key(self.name)
+        if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "name_key"}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -246,39 +258,65 @@ class RegionRole(models.Model):
 
 class CompetitorExclusionQuerySet(models.QuerySet):
     def hiding_from(self, company_ids) -> models.QuerySet:
-        """`company_id`s of the companies that exclude any of `company_ids` (by name, or by a NACE code
-        equal to or above theirs), as a subquery: `visible_to` filters with it without an extra query."""
+        """`company_id`s of the companies that exclude any of `company_ids` (picked by id, by name, or by
+        a NACE code equal to or above theirs), as a subquery: `visible_to` filters with it without an
+        extra query. This is the one direction that hides: the excluder from the excluded."""
         ids = list(company_ids)
         under_code = Company.objects.filter(pk__in=ids, nace__code__startswith=OuterRef("excluded_nace__code"))
+        keys = Company.objects.filter(pk__in=ids).order_by().values("name_key")
         return self.filter(
-            Q(excluded_company_id__in=ids) | Q(Exists(under_code), excluded_nace__isnull=False)
-        ).exclude(company_id__in=ids).values("company_id")
+            Q(excluded_company_id__in=ids) | Q(excluded_name_key__in=keys)
+            | Q(Exists(under_code), excluded_nace__isnull=False)
+        ).exclude(company_id__in=ids).order_by().values("company_id")
 
+    def named_by(self, company_ids) -> models.QuerySet:
+        """Ids of the companies that `company_ids` exclude by name (or picked by id), as a subquery.
+        For the excluder's own view, which may depend on such an exclusion only where it already shows
+        the company's name (see `Match.objects.visible_to`)."""
+        ids = list(company_ids)
+        mine = self.filter(company_id__in=ids).order_by()
+        return Company.objects.filter(
+            Q(pk__in=mine.filter(excluded_company__isnull=False).values("excluded_company_id"))
+            | Q(name_key__in=mine.filter(excluded_name_key__isnull=False).values("excluded_name_key"))
+        ).exclude(pk__in=ids).order_by().values("pk")
 
-    def between(self, a: str, b: str) -> models.QuerySet:
-        """For `Exists(...)` in a query over rows that link two companies through the fields `a` and `b`
-        (e.g. a match's "source_company" and "target_company"): the exclusions that forbid the pair,
-        either way round, by name or by NACE code."""
-        pairs = Q()
-        for one, other in ((a, b), (b, a)):
-            other_code = Cast(OuterRef(f"{other}__nace__code"), models.CharField())
-            pairs |= Q(company_id=OuterRef(f"{one}_id"), excluded_company_id=OuterRef(f"{other}_id"))
-            pairs |= Q(StartsWith(other_code, F("excluded_nace__code")), company_id=OuterRef(f"{one}_id"),
-                       excluded_nace__isnull=False)
-        return self.filter(pairs)
+    def in_sectors_of(self, company_ids) -> models.QuerySet:
+        """Ids of the companies under a NACE code that one of `company_ids` excludes, as a subquery.
+        Sector exclusions hide both ways: the sector is always shown, so they reveal no name."""
+        ids = list(company_ids)
+        codes = NaceCode.objects.filter(Exists(self.filter(
+            StartsWith(OuterRef("code"), F("excluded_nace__code")), company_id__in=ids,
+            excluded_nace__revision=OuterRef("revision"),
+        ))).order_by().values("pk")
+        return Company.objects.filter(nace_id__in=codes).exclude(pk__in=ids).order_by().values("pk")
+
+    def hides(self, excluder_id: int, excluded_id: int) -> bool:
+        """Whether company `excluder_id` excludes company `excluded_id` (by id, name or NACE code)."""
+        return self.hiding_from([excluded_id]).filter(company_id=excluder_id).exists()
 
 
 class CompetitorExclusion(models.Model):
-    """A company (`company`) keeps a competitor away: a named company, or every company whose NACE
-    code is `excluded_nace` or lies under it (a division such as 10 or a group such as 10.5 covers
-    its classes). Excluded companies never see the company's listings and are never matched with it;
-    the company itself still sees theirs (it only hides itself). See docs/facilitation.md."""
+    """A company (`company`) keeps a competitor away: a company picked among those it can see
+    (`excluded_company`), a company name (`excluded_name_key`: whichever company has or will have that
+    name), or every company whose NACE code is `excluded_nace` or lies under it (a division such as 10
+    or a group such as 10.5 covers its classes). `excluded_name` is the name as the admin gave it,
+    the only name the list ever shows.
+
+    An exclusion hides the excluder from the excluded: the excluded company's members never see the
+    excluder's listings nor any match with it. The excluder's own view never depends on whom it
+    excluded unless that company's name is already shown to it: it still sees the excluded company's
+    listings, and its matches with it while that side is anonymous or private to it; it loses them
+    only where the excluded company's name is shown (its listing on the match is public, or the match
+    is revealed). NACE exclusions hide both ways (the sector is always shown) and are never matched by
+    the engine; by-name exclusions are matched, and `visible_to` hides them. See docs/facilitation.md."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="exclusions")
     excluded_company = models.ForeignKey(
         Company, on_delete=models.CASCADE, null=True, blank=True, related_name="+",
         verbose_name=_("excluded company"),
     )
+    excluded_name = models.CharField(_("excluded company name"), max_length=200, blank=True, default="")
+    excluded_name_key = models.CharField(max_length=200, null=True, blank=True, editable=False)
     excluded_nace = models.ForeignKey(
         NaceCode, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         verbose_name=_("excluded NACE code"), limit_choices_to={"revision": NaceRevision.REV21},
@@ -291,17 +329,25 @@ class CompetitorExclusion(models.Model):
     objects = CompetitorExclusionQuerySet.as_manager()
 
     class Meta:
-        ordering = ("company", "excluded_nace__code", "excluded_company__name", "pk")
+        ordering = ("company", "excluded_nace__code", "excluded_name", "pk")
         verbose_name = _("competitor exclusion")
         constraints = [
             models.CheckConstraint(
-                condition=(Q(excluded_company__isnull=False) & Q(excluded_nace__isnull=True))
-                | (Q(excluded_company__isnull=True) & Q(excluded_nace__isnull=False)),
-                name="exclusion_company_xor_nace",
+                condition=(Q(excluded_company__isnull=False) & Q(excluded_name_key__isnull=True)
+                           & Q(excluded_nace__isnull=True))
+                | (Q(excluded_company__isnull=True) & Q(excluded_name_key__isnull=False)
+                   & Q(excluded_nace__isnull=True))
+                | (Q(excluded_company__isnull=True) & Q(excluded_name_key__isnull=True)
+                   & Q(excluded_nace__isnull=False)),
+                name="exclusion_one_target",
             ),
             models.UniqueConstraint(
                 fields=("company", "excluded_company"), name="exclusion_unique_company",
                 condition=Q(excluded_company__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=("company", "excluded_name_key"), name="exclusion_unique_name",
+                condition=Q(excluded_name_key__isnull=False),
             ),
             models.UniqueConstraint(
                 fields=("company", "excluded_nace"), name="exclusion_unique_nace",
@@ -313,7 +359,7 @@ class CompetitorExclusion(models.Model):
         ]
 
     def __str__(self) -> str:
-        target = self.excluded_company.name if self.excluded_company_id else f"NACE {self.excluded_nace.code}"
+        target = f"NACE {self.excluded_nace.code}" if self.excluded_nace_id else self.excluded_name
         return f"{self.company} excludes {target}"
 
     def get_absolute_url(self) -> str:

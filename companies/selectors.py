@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from companies.filtersets import CompanyFilterSet, SiteFilterSet
 from companies.models import Company, CompetitorExclusion, NaceCode, Site
@@ -40,22 +40,28 @@ def viewer_origin(user) -> tuple[float, float] | None:
 
 # --- Competitor exclusion ----------------------------------------------------------------------------
 
-def company_by_exact_name(name: str) -> Company | None:
-    """The one company registered under exactly this name (any case), else None. Excluding a
-    competitor by its exact name reveals only that a company of that name is registered."""
-    found = list(Company.objects.filter(name__iexact=" ".join(str(name).split()))[:2])
-    return found[0] if len(found) == 1 else None
+def exclusion_list(*, company: Company, user) -> QuerySet[CompetitorExclusion]:
+    """A company's exclusions (who it hides from), for its admins: callers check the permission.
+    `excluded_company_visible` says whether `user` may see the picked company now: only then does an
+    answer carry its id (an exclusion must not reveal anything about a company one cannot see)."""
+    visible = Company.objects.visible_to(user).filter(pk=OuterRef("excluded_company_id"))
+    return (CompetitorExclusion.objects.filter(company=company).select_related("excluded_nace")
+            .annotate(excluded_company_visible=Exists(visible)))
 
 
-def exclusion_list(*, company: Company) -> QuerySet[CompetitorExclusion]:
-    """A company's exclusions (who it hides from), for its admins: callers check the permission."""
-    return CompetitorExclusion.objects.filter(company=company).select_related("excluded_company", "excluded_nace")
+def exclusion_between(a_id: int, b_id: int) -> bool:
+    """Whether either company excludes the other (by id, name or NACE code): such a pair is not
+    introduced, not revealed, and the excluded side hears nothing about it."""
+    return CompetitorExclusion.objects.filter(
+        Q(company_id=a_id, company_id__in=CompetitorExclusion.objects.hiding_from([b_id]))
+        | Q(company_id=b_id, company_id__in=CompetitorExclusion.objects.hiding_from([a_id]))
+    ).exists()
 
 
 def excluded_viewer_company_ids(viewer_company_ids: Iterable[int]) -> set[int]:
-    """Ids of the companies that exclude at least one of `viewer_company_ids` (by name or by NACE code),
-    i.e. whose listings those viewers must not see. `Stream`/`Company.visible_to` use the same rule as
-    a subquery (`CompetitorExclusion.objects.hiding_from`)."""
+    """Ids of the companies that exclude at least one of `viewer_company_ids` (by id, name or NACE
+    code), i.e. whose listings those viewers must not see. `Stream`/`Company.visible_to` use the same
+    rule as a subquery (`CompetitorExclusion.objects.hiding_from`)."""
     ids = list(viewer_company_ids)
     if not ids:
         return set()
@@ -69,20 +75,19 @@ def _in_list(column: str, ids: list[int]) -> tuple[str, list[int]]:
 def excluded_company_pairs(company_ids: Iterable[int] | None = None) -> set[tuple[int, int]]:
     """Unordered pairs `(min_id, max_id)` of companies that must never be matched with each other.
 
-    A pair is in the set when either company excludes the other: by name, or by a NACE code equal to
-    or above the other's code (division "10" and group "10.5" cover class "10.51"). The rule is
-    symmetric for matching. With `company_ids`, only pairs with at least one side in it are returned
-    (the one-stream run passes its company). Two queries whatever the size: the named exclusions, and
-    the NACE exclusions expanded to concrete companies by one join in the database.
+    A pair is in the set when either company excludes the other by a NACE code equal to or above
+    the other's code (division "10" and group "10.5" cover class "10.51"): the sector is always
+    shown, so refusing the pair reveals nothing. Exclusions of a company (picked or by name) are not
+    here: the engine matches those pairs and `Match.objects.visible_to` hides them from the excluded
+    company (dropping them would make the excluder's anonymous suggestions vanish, naming the company
+    behind them). With `company_ids`, only pairs with at least one side in it are returned (the
+    one-stream run passes its company). One query whatever the size: the NACE exclusions expanded to
+    concrete companies by one join in the database.
     """
     ids = None if company_ids is None else sorted({int(i) for i in company_ids})
     if ids == []:
         return set()
-    direct = CompetitorExclusion.objects.filter(excluded_company__isnull=False)
-    if ids is not None:
-        direct = direct.filter(Q(company_id__in=ids) | Q(excluded_company_id__in=ids))
-    pairs = {(min(a, b), max(a, b)) for a, b in direct.values_list("company_id", "excluded_company_id")}
-
+    pairs: set[tuple[int, int]] = set()
     exclusion, nace, company = (m._meta.db_table for m in (CompetitorExclusion, NaceCode, Company))
     # Table names come from _meta; every value is a parameter.
     sql = (

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from companies.choices import MembershipRole
-from companies.models import Company, CompetitorExclusion, Membership, Region, Site
+from companies.models import Company, CompetitorExclusion, Membership, Region, Site, company_name_key
 from companies.reference import nearest_region, resolve_nace
 from companies.roles import forget_roles, roles_for
 
@@ -137,20 +137,33 @@ def membership_add(*, company: Company, user, role: str = MembershipRole.MEMBER)
 
 @transaction.atomic
 def exclusion_add(*, company: Company, actor, excluded_company: Company | None = None,
-                  nace_code: str | None = None) -> CompetitorExclusion:
-    """`company` hides from a named company or from every company under a NACE code (a division,
-    group or class, either revision; Rev. 2 is mapped to Rev. 2.1). Exactly one of the two."""
-    if (excluded_company is None) == (not nace_code):
+                  excluded_name: str | None = None, nace_code: str | None = None) -> CompetitorExclusion:
+    """`company` hides from a company it can see (`excluded_company`, picked by the caller among
+    `Company.objects.visible_to`), from whichever company has or will have the name `excluded_name`,
+    or from every company under a NACE code (a division, group or class, either revision; Rev. 2 is
+    mapped to Rev. 2.1). Exactly one of the three.
+
+    A name is stored, not looked up: the answer is the same whether or not a company of that name is
+    registered, so excluding by name tells nothing about who is on the platform."""
+    name = " ".join(str(excluded_name or "").split())
+    if sum((excluded_company is not None, bool(name), bool(nace_code))) != 1:
         raise ValidationError(_("Choose either a company or a NACE code."))
-    exclusion = CompetitorExclusion(company=company, excluded_company=excluded_company,
-                                    created_by=actor if roles_for(actor).authenticated else None)
-    if nace_code:
+    exclusion = CompetitorExclusion(company=company, created_by=actor if roles_for(actor).authenticated else None)
+    if excluded_company is not None:
+        if excluded_company.pk == company.pk:
+            raise ValidationError({"excluded_company": _("A company cannot exclude itself.")})
+        exclusion.excluded_company = excluded_company
+        exclusion.excluded_name = excluded_company.name
+    elif name:
+        key = company_name_key(name)
+        if key == company_name_key(company.name):
+            raise ValidationError({"excluded_name": _("A company cannot exclude itself.")})
+        exclusion.excluded_name, exclusion.excluded_name_key = name, key
+    else:
         found, message = resolve_nace(str(nace_code))
         if found is None:
             raise ValidationError({"nace_code": message})
         exclusion.excluded_nace = found
-    if excluded_company is not None and excluded_company.pk == company.pk:
-        raise ValidationError({"excluded_company": _("A company cannot exclude itself.")})
     try:
         exclusion.full_clean()
     except ValidationError as exc:

@@ -99,9 +99,11 @@ class ExclusionListView(LoginRequiredMixin, View):
             try:
                 exclusion_add(company=company, actor=request.user,
                               excluded_company=form.cleaned_data.get("excluded_company"),
+                              excluded_name=form.cleaned_data.get("excluded_name"),
                               nace_code=form.cleaned_data.get("nace_code") or None)
             except ValidationError as exc:
-                apply_service_errors(form, exc, aliases={"excluded_company": "company_name"})
+                apply_service_errors(form, exc, aliases={"excluded_company": "company_name",
+                                                         "excluded_name": "company_name"})
             else:
                 messages.success(request, _("Exclusion added."))
                 return redirect("companies:exclusion_list", company.pk)
@@ -114,7 +116,7 @@ class ExclusionListView(LoginRequiredMixin, View):
             found = list(company_list(user=self.request.user, filters={"q": query})
                          .exclude(pk=company.pk)[:EXCLUSION_SEARCH_RESULTS])
         return render(self.request, self.template_name, {
-            "company": company, "form": form, "exclusions": list(exclusion_list(company=company)),
+            "company": company, "form": form, "exclusions": list(exclusion_list(company=company, user=self.request.user)),
             "query": query, "found": found,
         }, status=status)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -39,12 +39,44 @@ def in_regions_q(region_ids, *, prospective_sources: bool = False, hashed: bool 
     return q
 
 
+def _excluded_for(company_ids) -> Q:
+    """The matches of `company_ids` that competitor exclusion hides from them (docs/facilitation.md):
+
+    - the partner excludes one of them (picked, by name or by NACE code): an exclusion hides the
+      excluder from the excluded, whatever its listing shows;
+    - they exclude the partner's sector (NACE): sector exclusions hide both ways, the sector being
+      always shown;
+    - they exclude the partner by name (or picked it), and its name is already shown to them on this
+      match: its listing here is public, or the match is revealed. While the partner is anonymous or
+      private to them, hiding the match would name the company behind it (add the exclusion, watch
+      the suggestion vanish), so it stays.
+
+    Uncorrelated subqueries over the exclusion table (a few rows per company): PostgreSQL evaluates
+    each once and tests the match rows against a hash, so the list's plan keeps its shape."""
+    from companies.models import CompetitorExclusion
+    from streams.choices import Visibility
+    from streams.models import Stream
+
+    exclusions = CompetitorExclusion.objects
+    excluders = exclusions.hiding_from(company_ids)
+    sectors = exclusions.in_sectors_of(company_ids)
+    named = exclusions.named_by(company_ids)
+    public = Stream.objects.filter(visibility=Visibility.PUBLIC, company_id__in=named).order_by().values("pk")
+    revealed = Q(revealed_at__isnull=False)
+    return (
+        Q(source_company_id__in=excluders) | Q(target_company_id__in=excluders)
+        | Q(source_company_id__in=sectors) | Q(target_company_id__in=sectors)
+        | (Q(source_company_id__in=named) & (revealed | Q(offer_id__in=public)))
+        | (Q(target_company_id__in=named) & (revealed | Q(need_id__in=public)))
+    )
+
+
 class MatchQuerySet(models.QuerySet):
     def visible_to(self, user) -> MatchQuerySet:
         """Matches `user` may see: those of their own companies' streams (either side; one whose other
-        side is a private listing only after that side said yes), every match touching a site in a
-        region they facilitate, all for staff. Authorities see aggregates only,
-        never single matches."""
+        side is a private listing only after that side said yes) that competitor exclusion does not
+        hide from them (`_excluded_for`), every match touching a site in a region they facilitate, all
+        for staff. Authorities see aggregates only, never single matches."""
         roles = roles_for(user)
         if not roles.authenticated:
             return self.none()
@@ -62,11 +94,7 @@ class MatchQuerySet(models.QuerySet):
             Q(target_company_id__in=roles.company_ids) & ~hidden_offer
         )
         if roles.company_ids:
-            # Competitor exclusion: a pair that one side excludes is never shown to either company, even
-            # a match computed before the exclusion was added (facilitators still see it).
-            from companies.models import CompetitorExclusion
-
-            own &= ~Exists(CompetitorExclusion.objects.between("source_company", "target_company"))
+            own &= ~_excluded_for(roles.company_ids)
         if roles.facilitator_region_ids:
             # Prospective matches have no need; their target company's sites decide.
             return self.filter(own | in_regions_q(roles.facilitator_region_ids))

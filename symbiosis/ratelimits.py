@@ -7,6 +7,8 @@ A refused form POST raises Ratelimited; RatelimitMiddleware answers with `rateli
 
 from __future__ import annotations
 
+import unicodedata
+
 from django.conf import settings
 from django.shortcuts import render
 from django_ratelimit.decorators import ratelimit
@@ -21,10 +23,17 @@ def _account_rate(group, request) -> str:
     return settings.RATELIMIT_AUTH_ACCOUNT
 
 
+def account_key(value: str) -> str:
+    """The counter key of a username or e-mail: at least as coarse as what authentication treats as
+    the same account. Django's log-in form applies NFKC (`AbstractBaseUser.normalize_username`), so
+    the full-width "ｄｅｍｏ-ｓｍｅ" signs in as "demo-sme"; casefold and stripped whitespace fold the
+    spellings our e-mail lookups (`iexact`) and people's typing treat as one."""
+    return unicodedata.normalize("NFKC", str(value)).casefold().strip()
+
+
 def _account_key(group, request) -> str:
-    # The account a POST is about: the username tried, or the e-mail a reset is asked for; normalised
-    # so that "Alice" and "alice " share one counter.
-    return (request.POST.get("username") or request.POST.get("email") or "").strip().lower()
+    # The account a POST is about: the username tried, or the e-mail a reset is asked for.
+    return account_key(request.POST.get("username") or request.POST.get("email") or "")
 
 
 def limit_auth_form(view, *, group: str):

@@ -81,15 +81,28 @@ class SiteUpdateSerializer(SiteWriteSerializer):
 
 
 class CompetitorExclusionSerializer(serializers.ModelSerializer):
-    # An exclusion names a company or a NACE code: the other half is null, and the schema says so.
-    excluded_company_name = serializers.CharField(source="excluded_company.name", read_only=True, default=None,
-                                                  allow_null=True)
+    """An exclusion as its company's admins see it. `excluded_company` is the id of a picked company
+    while the caller may see it, else null (always null for an exclusion by name): an answer must not
+    reveal anything about a company the caller cannot see. `excluded_company_name` is the name as
+    given (or the picked company's name then); null for a NACE exclusion, as `excluded_nace` is null
+    for the others."""
+
+    excluded_company = serializers.SerializerMethodField()
+    excluded_company_name = serializers.SerializerMethodField()
     excluded_nace = NaceBriefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = CompetitorExclusion
         fields = ("id", "excluded_company", "excluded_company_name", "excluded_nace", "created_at")
         read_only_fields = fields
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_excluded_company(self, obj) -> int | None:
+        return obj.excluded_company_id if getattr(obj, "excluded_company_visible", False) else None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_excluded_company_name(self, obj) -> str | None:
+        return None if obj.excluded_nace_id else obj.excluded_name
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -101,8 +114,8 @@ class VisibleCompanyField(serializers.PrimaryKeyRelatedField):
 
 
 class CompetitorExclusionWriteSerializer(serializers.Serializer):
-    """Exactly one: a company id (one you can see), a company's exact registered name, or a NACE code
-    (division, group or class, either revision)."""
+    """Exactly one: a company id (one you can see), a company name (it applies to a company of that
+    name now or once it joins; any case), or a NACE code (division, group or class, either revision)."""
 
     excluded_company = VisibleCompanyField(required=False)
     company_name = serializers.CharField(max_length=200, required=False)
@@ -113,9 +126,5 @@ class CompetitorExclusionWriteSerializer(serializers.Serializer):
         if len(given) != 1:
             raise serializers.ValidationError("Give one of excluded_company, company_name or nace_code.")
         if "company_name" in attrs:
-            from companies.selectors import company_by_exact_name
-
-            attrs["excluded_company"] = company_by_exact_name(attrs.pop("company_name"))
-            if attrs["excluded_company"] is None:
-                raise serializers.ValidationError({"company_name": "No single company has exactly this name."})
+            attrs["excluded_name"] = attrs.pop("company_name")
         return attrs

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
@@ -140,13 +141,20 @@ class CompetitorExclusionViewSet(mixins.CreateModelMixin, mixins.DestroyModelMix
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation
             return CompetitorExclusion.objects.none()
-        return exclusion_list(company=self.company)
+        return exclusion_list(company=self.company, user=self.request.user)
 
     @extend_schema(request=CompetitorExclusionWriteSerializer, responses={201: CompetitorExclusionSerializer})
     def create(self, request, *args, **kwargs):
         serializer = CompetitorExclusionWriteSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        exclusion = exclusion_add(company=self.company, actor=request.user, **serializer.validated_data)
+        try:
+            exclusion = exclusion_add(company=self.company, actor=request.user, **serializer.validated_data)
+        except DjangoValidationError as exc:
+            if hasattr(exc, "error_dict") and "excluded_name" in exc.error_dict:  # the field the caller sent
+                exc.error_dict["company_name"] = exc.error_dict.pop("excluded_name")
+            raise
+        # Read back through the list's rule: the id only of a company the caller may see.
+        exclusion = self.get_queryset().get(pk=exclusion.pk)
         return Response(self.get_serializer(exclusion).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: CompetitorExclusion):

@@ -19,7 +19,14 @@ from matching.models import Match, MatchEvent, Notification
 
 
 def party_users(match: Match, *, roles=("offer", "need")) -> list:
-    company_ids = [c for r, c in (("offer", match.source_company_id), ("need", match.target_company_id)) if r in roles]
+    """Members of the match's companies on the given sides, except a company the other side excludes:
+    it no longer sees the match, and must not hear about it either."""
+    from companies.models import CompetitorExclusion
+
+    sides = {"offer": (match.source_company_id, match.target_company_id),
+             "need": (match.target_company_id, match.source_company_id)}
+    company_ids = [company for role, (company, other) in sides.items()
+                   if role in roles and not CompetitorExclusion.objects.hides(other, company)]
     return [m.user for m in Membership.objects.filter(company_id__in=company_ids).select_related("user")]
 
 

@@ -155,11 +155,17 @@ def match_transition(*, match_id: int, actor, action: str, reason_code: str = ""
         reason_code = ""
     if action in (A.NEGOTIATE, A.IMPLEMENT) and not match.revealed:
         raise IllegalMove(_("Both companies must accept the introduction first."))
+    excluded = _pair_excluded(match)
+    if action == A.INTRODUCE and excluded:
+        # Only facilitators and staff get here (parties were refused above): they see both sides and
+        # may know the exclusion, a party must not learn of it from an answer.
+        raise IllegalMove(_("One of the two companies excludes the other (competitor exclusion): "
+                            "this pair cannot be introduced."))
     before = match.status
     now = timezone.now()
     if move.by == PARTY:
         _answer(match, role, OptIn.YES if action == A.ACCEPT else OptIn.NO, now)
-    to = move.to if move.to is not None else _after_yes(match, now)
+    to = move.to if move.to is not None else _after_yes(match, now, excluded=excluded)
     match.status = to
     match.full_clean()
     match.save()
@@ -180,8 +186,18 @@ def _answer(match: Match, role: str, answer: str, now) -> None:
         match.receiver_response, match.receiver_answered_at = answer, now
 
 
-def _after_yes(match: Match, now) -> str:
-    """Both yes: reveal, and a not yet introduced match counts as introduced (they opted in)."""
+def _pair_excluded(match: Match) -> bool:
+    from companies.selectors import exclusion_between
+
+    return exclusion_between(match.source_company_id, match.target_company_id)
+
+
+def _after_yes(match: Match, now, *, excluded: bool = False) -> str:
+    """Both yes: reveal, and a not yet introduced match counts as introduced (they opted in).
+    Never for a pair one side excludes: the excluded side said yes before the exclusion (it no longer
+    sees the match), and the excluder must see what it sees while the other has not answered."""
+    if excluded:
+        return match.status
     if match.provider_response == OptIn.YES and match.receiver_response == OptIn.YES:
         match.revealed_at = match.revealed_at or now
         return S.INTRODUCED
