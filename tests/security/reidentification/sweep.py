@@ -601,13 +601,16 @@ def resolve_match_hits(obs: Observations, world: World) -> None:
         truth = obs.match_truth.get(mid)
         if truth is None:
             continue
-        _known, hidden = _sides(obs, world, truth)
+        known, hidden = _sides(obs, world, truth)
+        # A match comes back for either of its companies: for the known side's company it says
+        # nothing about the hidden side (a party filtering by its own company sees all its matches).
+        explained = {truth["source_company_id" if r == "offer" else "target_company_id"] for r in known}
         for role in hidden:
             s = _side_stream(obs, world, truth, role)
             if s is None or s.visibility == "public":
                 continue
             for fam, xs in fams.items():
-                obs.hits[s.id][fam] |= xs
+                obs.hits[s.id][fam] |= xs - explained
 
 
 def match_side_evidence(obs: Observations, world: World) -> None:
