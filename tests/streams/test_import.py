@@ -487,3 +487,21 @@ def test_a_workbook_that_unpacks_to_too_much_is_refused(monkeypatch):
     result = import_file(io.BytesIO(_xlsx_bytes([["company_ref"], ["C-1"]])), "big.xlsx")
 
     assert "unpacks to too much data" in result.errors[0].message
+
+
+def test_a_stream_ref_held_by_a_stream_the_facilitator_may_not_see_is_refused_at_commit_without_a_500():
+    fiona = RegionRoleFactory(region=region("SE22")).user
+    assert run(GOOD_ROWS[:1], actor=fiona, entered_by_facilitator=True).ok
+    dairy = Company.objects.get()
+    finnish = SiteFactory(company=dairy, name="Vantaa", latitude=60.29, longitude=25.04, region=region("FI1B"))
+    hidden = Stream.objects.get()
+    Stream.objects.filter(pk=hidden.pk).update(site=finnish, price_eur_per_unit=Decimal("12"))
+    forget_roles(fiona)
+    row = GOOD_ROWS[0].replace(",-5,sewer,", ",12,sewer,")
+
+    preview = validate_rows(parse_sheet(csv_file([row]), "s.csv"), actor=fiona)
+    result = run([row], actor=fiona, entered_by_facilitator=True)
+
+    assert preview.ok and preview.counts()["streams"] == {"created": 1, "updated": 0, "unchanged": 0}
+    assert not result.applied and [(e.row, e.column) for e in result.errors] == [(2, "stream_ref")]
+    assert Stream.objects.get().price_eur_per_unit == Decimal("12") and Stream.objects.count() == 1
