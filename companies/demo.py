@@ -13,7 +13,8 @@ Stream.quantity_yearly / base_unit through Stream.normalise(). Stream history ro
 simple_history's bulk_create_with_history ("Demo data" as the change reason); matching is not
 triggered: run the matching engine after seeding.
 
-Demo rows are recognisable by external_ref: companies `demo-c-00001`, streams `demo-s-<n>-<k>`.
+Demo rows are recognisable by external_ref: companies `demo-c-00001` (in the import scope "platform", as
+if imported by the system), streams `demo-s-<n>-<k>`.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from companies.constants import SME_MAX_EMPLOYEES
+from companies.constants import PLATFORM_SCOPE, SME_MAX_EMPLOYEES
 
 # --- Places ------------------------------------------------------------------------------------------
 
@@ -983,7 +984,8 @@ def reset() -> dict[str, int]:
     from streams.models import Stream
 
     with transaction.atomic():
-        company_ids = list(Company.objects.filter(external_ref__startswith=COMPANY_PREFIX).values_list("pk", flat=True))
+        company_ids = list(Company.objects.filter(import_scope=PLATFORM_SCOPE, external_ref__startswith=COMPANY_PREFIX)
+                           .values_list("pk", flat=True))
         streams = Stream.objects.filter(company_id__in=company_ids)
         Stream.ewc_codes.through.objects.filter(stream__company_id__in=company_ids).delete()
         # Deleting demo rows needs no history of the deletion; the seeded history goes with them.
@@ -1014,11 +1016,13 @@ def seed(*, streams: int | None, seed: int = 42, progress: ProgressFn | None = N
     with transaction.atomic():
         for chunk in _batches(planned, COMPANY_CHUNK):
             refs = [c.ref for c in chunk]
-            existing = dict(Company.objects.filter(external_ref__in=refs).values_list("external_ref", "pk"))
+            existing = dict(Company.objects.filter(import_scope=PLATFORM_SCOPE, external_ref__in=refs)
+                            .values_list("external_ref", "pk"))
             new_companies = [
                 Company(
                     name=c.name, name_key=company_name_key(c.name), nace=nace[c.sector.nace], nace_as_entered=c.sector.nace, country=c.country,
                     employees=c.employees, is_sme=c.employees <= SME_MAX_EMPLOYEES, external_ref=c.ref,
+                    import_scope=PLATFORM_SCOPE,
                     entered_by_facilitator=c.entered_by_facilitator,
                     description=f"Demo company ({c.sector.noun.lower()}, NACE {c.sector.nace}).",
                 )
@@ -1113,7 +1117,7 @@ def _demo_users(regions) -> None:
         staff.is_staff = staff.is_superuser = True
         staff.save(update_fields=["is_staff", "is_superuser"])
     for username, number in (("demo-sme-a", 1), ("demo-sme-b", 2)):
-        company = Company.objects.get(external_ref=f"{COMPANY_PREFIX}{number:05d}")
+        company = Company.objects.get(import_scope=PLATFORM_SCOPE, external_ref=f"{COMPANY_PREFIX}{number:05d}")
         membership_add(company=company, user=users[username], role=MembershipRole.ADMIN)
     region = regions[DEMO_REGION]
     RegionRole.objects.get_or_create(user=users["demo-facilitator"], region=region, role=RegionRoleKind.FACILITATOR)

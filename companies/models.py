@@ -141,9 +141,16 @@ class Company(models.Model):
     country = models.CharField(_("country"), max_length=2, choices=Country.choices)
     description = models.TextField(_("description"), blank=True)
     website = models.URLField(_("website"), blank=True)
+    # The import key. Only an import sets it (never the company itself: the API and forms do not
+    # offer it), and it is only ever looked up within its `import_scope` (streams/importing.py).
     external_ref = models.CharField(
-        _("external reference"), max_length=64, null=True, blank=True, unique=True,
-        help_text=_("company_ref of an import sheet"),
+        _("external reference"), max_length=64, null=True, blank=True, db_index=True,
+        help_text=_("company_ref of an import sheet; a key only within its import scope"),
+    )
+    import_scope = models.CharField(
+        _("import scope"), max_length=32, blank=True, default="",
+        help_text=_("Whose company_ref external_ref is: “platform” (staff and system imports), “region:<NUTS "
+                    "code>” (imports by that region's facilitators), or empty (not an import key, never matched)"),
     )
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -167,6 +174,14 @@ class Company(models.Model):
         verbose_name_plural = _("companies")
         constraints = [
             models.CheckConstraint(condition=Q(employees__isnull=True) | Q(employees__gte=0), name="company_employees_gte_0"),
+            # One company per reference within a scope: the key a re-import finds.
+            models.UniqueConstraint(
+                fields=("import_scope", "external_ref"), condition=~Q(import_scope=""),
+                name="company_unique_import_key",
+                violation_error_message=_("Another company already has this company_ref."),
+            ),
+            models.CheckConstraint(condition=Q(import_scope="") | Q(external_ref__isnull=False),
+                                   name="company_import_scope_has_ref"),
         ]
 
     def __str__(self) -> str:

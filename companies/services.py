@@ -12,7 +12,9 @@ from companies.models import Company, CompetitorExclusion, Membership, Region, S
 from companies.reference import nearest_region, resolve_nace
 from companies.roles import forget_roles, roles_for
 
-COMPANY_FIELDS = ("name", "country", "employees", "description", "website", "external_ref")
+# Not external_ref: the import key is set only by an import, with its scope (company_create's
+# `import_key`), never by the company itself (security review #18).
+COMPANY_FIELDS = ("name", "country", "employees", "description", "website")
 SITE_FIELDS = ("name", "address", "latitude", "longitude")
 
 
@@ -28,12 +30,14 @@ def _apply_nace(company: Company, nace_code: str | None) -> None:
 
 @transaction.atomic
 def company_create(*, actor, name: str, nace_code: str, country: str,
-                   entered_by_facilitator: bool | None = None, **data) -> Company:
+                   entered_by_facilitator: bool | None = None, import_key: tuple[str, str] | None = None,
+                   **data) -> Company:
     """Register a company. A member creating it becomes its admin; a facilitator enters it on
     behalf of an SME (marked as such) without becoming a member. `entered_by_facilitator`
     overrides the mark (an import run by staff is not a facilitator's entry). A company a
     facilitator enters is verified by that entry (`verified_at`); a self-registered one waits for
-    `company_verify`."""
+    `company_verify`. `import_key` is (import_scope, company_ref), given only by the importer
+    (streams/importing.py)."""
     roles = roles_for(actor)
     on_behalf = bool(data.pop("on_behalf", False)) or (roles.is_facilitator and not data.pop("join", False))
     if entered_by_facilitator is None:
@@ -46,6 +50,8 @@ def company_create(*, actor, name: str, nace_code: str, country: str,
     for key in COMPANY_FIELDS:
         if key in data:
             setattr(company, key, data[key])
+    if import_key is not None:
+        company.import_scope, company.external_ref = import_key
     _apply_nace(company, nace_code)
     company.full_clean()
     company.save()

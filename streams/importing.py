@@ -13,8 +13,10 @@ Three steps, each usable on its own so that the command and the facilitator's up
 `import_file(...)` runs all three and writes nothing unless the whole file is valid. The format is
 documented for users in docs/import-format.md; keep the two in step.
 
-Keys: a company by `company_ref` (Company.external_ref), a site by (company, `site_name`), a stream by
-(company, `stream_ref`) (Stream.external_ref), so re-importing a sheet updates instead of duplicating.
+Keys: a company by `company_ref` (Company.external_ref) within the importer's scope (`ImportScope`), a
+site by (company, `site_name`), a stream by (company, `stream_ref`) (Stream.external_ref), so
+re-importing a sheet updates instead of duplicating. Only what the importer may edit is ever found:
+anything else is answered exactly as if it did not exist, so the preview is no oracle.
 A blank cell never erases data: on a new record the field takes its default, on an existing one it
 keeps its value; company and site cells left blank on later rows of a company are taken from the
 rows that fill them.
@@ -34,9 +36,10 @@ from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from companies.choices import Country
+from companies.constants import PLATFORM_SCOPE
 from companies.models import Company, Region, Site
 from companies.permissions import can_edit_company
 from companies.reference import nearest_region, normalise_nace_input, resolve_nace
@@ -110,6 +113,53 @@ ProgressFn = Callable[[str, int, int], None]
 
 # --- Results ---------------------------------------------------------------------------------------
 
+# --- Whose keys ------------------------------------------------------------------------------------
+
+def region_scope(region: Region) -> str:
+    return f"region:{region.code}"
+
+
+@dataclass(frozen=True)
+class ImportScope:
+    """Where an importer's company_refs live, and what an import may find at all (security review #18).
+
+    A reference is the importer's own key, never one a company gave itself: only imports set
+    Company.external_ref, together with its `import_scope`. A facilitator's references belong to the
+    regions they facilitate (`region:SE22`, shared by that region's facilitators; a new company takes
+    the region of its first site on the sheet); staff, the system (`import_streams` without --as) and
+    anyone else share `platform`. A company_ref is looked up only in the importer's scopes and only
+    among companies the importer may edit, their sites only among those the importer may see and
+    their streams only among those the importer may edit. Everything else is treated as absent.
+    """
+
+    actor: object
+    scopes: tuple[str, ...]
+    by_region: bool  # a facilitator (not staff): new companies take their site's region scope
+
+    @classmethod
+    def of(cls, actor) -> ImportScope:
+        roles = roles_for(actor)
+        if roles.is_facilitator and not roles.is_staff:
+            codes = Region.objects.filter(pk__in=roles.facilitator_region_ids).values_list("code", flat=True)
+            return cls(actor, tuple(sorted(f"region:{code}" for code in codes)), True)
+        return cls(actor, (PLATFORM_SCOPE,), False)
+
+    def may_edit(self, company: Company) -> bool:
+        return self.actor is None or can_edit_company(self.actor, company)
+
+    def companies(self, refs: Iterable[str]):
+        qs = Company.objects.filter(import_scope__in=self.scopes, external_ref__in=list(refs))
+        if self.actor is not None:
+            qs = qs.filter(pk__in=Company.objects.visible_to(self.actor).order_by().values("pk"))
+        return [c for c in qs.select_related("nace").order_by("pk") if self.may_edit(c)]
+
+    def sites(self):
+        return Site.objects.visible_to(self.actor) if self.actor is not None else Site.objects.all()
+
+    def streams(self):
+        return Stream.objects.editable_by(self.actor) if self.actor is not None else Stream.objects.all()
+
+
 @dataclass(frozen=True)
 class SheetRow:
     """One data row: its number as a spreadsheet shows it (header = 1) and its known cells as text."""
@@ -174,6 +224,7 @@ class CompanyPlan:
     company: Company | None  # the existing company, None when it is new
     fields: dict  # keyword arguments for company_create / company_update
     action: str = CREATE
+    scope: str = ""  # a new company's import scope (ImportScope)
 
 
 @dataclass
@@ -209,6 +260,7 @@ class ImportPlan:
     streams: list[StreamPlan] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
+    scope: ImportScope | None = None
 
     @property
     def ok(self) -> bool:
@@ -233,6 +285,7 @@ class ImportResult:
     counts: dict[str, dict[str, int]] = field(default_factory=_empty_counts)
     errors: list[RowError] = field(default_factory=list)
     warnings: list[RowError] = field(default_factory=list)
+    company_ids: list[int] = field(default_factory=list)  # the sheet's companies, once applied
 
     @property
     def ok(self) -> bool:
@@ -706,15 +759,13 @@ def _clean_fields(instance, names: Iterable[str], row: int, columns: dict[str, s
         errors.add_validation(row, exc, columns)
 
 
-def _validate_companies(groups, existing, lookups, errors, warnings, actor) -> dict[str, CompanyPlan]:
+def _validate_companies(groups, existing, lookups, errors, warnings) -> dict[str, CompanyPlan]:
     plans: dict[str, CompanyPlan] = {}
     for ref, merged in groups.items():
         first_row = merged.rows[0]
         company = existing.get(ref)
         fields: dict = {}
         nace_obj = None
-        if company is not None and actor is not None and not can_edit_company(actor, company):
-            errors.add(first_row, "company_ref", f"You may not change the existing company “{company.name}”.")
         name = " ".join(merged.get("company_name").split())
         if name:
             fields["name"] = name
@@ -758,7 +809,6 @@ def _validate_companies(groups, existing, lookups, errors, warnings, actor) -> d
         _clean_fields(candidate, checked, first_row, _COMPANY_FIELD_COLUMN, errors)
 
         if company is None:
-            fields["external_ref"] = ref
             plans[ref] = CompanyPlan(ref=ref, row=first_row, company=None, fields=fields, action=CREATE)
             continue
         changed = {k: v for k, v in fields.items() if k in ("name", "country", "employees") and getattr(company, k) != v}
@@ -1014,13 +1064,24 @@ def validate_rows(rows: Iterable[SheetRow], *, actor=None, progress: ProgressFn 
             continue
         groups.setdefault(ref, _Merged(COMPANY_COLUMNS, "company_ref")).add(row, errors)
 
-    existing = {c.external_ref: c for c in Company.objects.filter(external_ref__in=list(groups)).select_related("nace")}
+    # Only companies in the importer's scopes that they may edit are found; any other company with the
+    # same reference is treated as absent (no name, no "unchanged" that would confirm a guess).
+    scope = ImportScope.of(actor)
+    existing: dict[str, Company] = {}
+    for company in scope.companies(groups):
+        if company.external_ref in existing:
+            other = existing[company.external_ref]
+            errors.add(groups[company.external_ref].rows[0], "company_ref",
+                       f"“{company.external_ref}” is the reference of two companies you may edit ({other.name} and "
+                       f"{company.name}); ask staff to change one of them in the admin.")
+            continue
+        existing[company.external_ref] = company
     lookups = _Lookups()
-    companies = _validate_companies(groups, existing, lookups, errors, warnings, actor)
+    companies = _validate_companies(groups, existing, lookups, errors, warnings)
 
     existing_sites: dict[tuple[str, str], Site] = {}
     first_db_site: dict[str, str] = {}
-    for site in Site.objects.filter(company__in=list(existing.values())).select_related("company").order_by("pk"):
+    for site in scope.sites().filter(company__in=list(existing.values())).select_related("company").order_by("pk"):
         existing_sites[(site.company.external_ref, site.name)] = site
         first_db_site.setdefault(site.company.external_ref, site.name)
     default_names: dict[str, str] = {}
@@ -1034,10 +1095,18 @@ def validate_rows(rows: Iterable[SheetRow], *, actor=None, progress: ProgressFn 
     roles = roles_for(actor)
     if roles.is_facilitator and not roles.is_staff:
         _check_facilitated_regions(companies, sites, roles.facilitator_region_ids, errors)
+    for ref, plan in companies.items():
+        if plan.action != CREATE:
+            continue
+        if scope.by_region:  # the region of its first site (one the facilitator facilitates, checked above)
+            region = next((p.region for (r, _n), p in sites.items() if r == ref and p.region is not None), None)
+            plan.scope = region_scope(region) if region is not None else ""
+        else:
+            plan.scope = PLATFORM_SCOPE
 
     existing_streams = {
         (s.company.external_ref, s.external_ref): s
-        for s in Stream.objects.filter(company__in=list(existing.values()), external_ref__isnull=False)
+        for s in scope.streams().filter(company__in=list(existing.values()), external_ref__isnull=False)
         .select_related("company", "category").prefetch_related("ewc_codes")
     }
     streams: list[StreamPlan] = []
@@ -1069,6 +1138,7 @@ def validate_rows(rows: Iterable[SheetRow], *, actor=None, progress: ProgressFn 
         streams=streams,
         errors=errors.sorted(),
         warnings=sorted(warnings, key=lambda e: (e.row or 0, e.column)),
+        scope=scope,
     )
 
 
@@ -1078,6 +1148,25 @@ def _failed(row: int, exc: ValidationError, columns: dict[str, str], default: st
     errors = _Errors()
     errors.add_validation(row, exc, columns, default)
     return ImportFailed(errors.sorted())
+
+
+_MEANWHILE = "Another import registered “{ref}” since the check; import the sheet again to update it."
+
+
+def _take_import_key(plan: CompanyPlan, scope: ImportScope) -> None:
+    """Make room for a new company's (scope, reference). The check found no company the importer may
+    edit under it; if one holds it now, it was registered since (a row error). If one the importer may
+    not edit holds it (it left the scope's regions), the key stays with the scope and goes to the new
+    company: the old one keeps its data but is no longer an import key, so the outcome is the same as
+    for a reference that never existed."""
+    if not plan.scope:
+        return
+    holder = Company.objects.select_for_update().filter(import_scope=plan.scope, external_ref=plan.ref).first()
+    if holder is None:
+        return
+    if scope.may_edit(holder):
+        raise ImportFailed([RowError(plan.row, "company_ref", _MEANWHILE.format(ref=plan.ref))])
+    Company.objects.filter(pk=holder.pk).update(import_scope="")
 
 
 def apply_plan(plan: ImportPlan, *, actor, entered_by_facilitator: bool = False,
@@ -1100,13 +1189,15 @@ def apply_plan(plan: ImportPlan, *, actor, entered_by_facilitator: bool = False,
         if progress is not None:
             progress("write", done, total)
 
+    scope = plan.scope or ImportScope.of(actor)
     # One matching run for the whole sheet instead of one per stream.
     with defer_matching(), transaction.atomic():
         companies: dict[str, Company] = {}
         for p in plan.companies:
             try:
                 if p.action == CREATE:
-                    company = company_create(actor=actor, on_behalf=True,
+                    _take_import_key(p, scope)
+                    company = company_create(actor=actor, on_behalf=True, import_key=(p.scope, p.ref),
                                              entered_by_facilitator=entered_by_facilitator, **p.fields)
                 elif p.action == UPDATE:
                     company = company_update(company=p.company, actor=actor, **p.fields)
@@ -1114,6 +1205,8 @@ def apply_plan(plan: ImportPlan, *, actor, entered_by_facilitator: bool = False,
                     company = p.company
             except ValidationError as exc:
                 raise _failed(p.row, exc, {**_COMPANY_FIELD_COLUMN, "nace_code": "nace_code"}, "company_ref") from None
+            except IntegrityError:  # the same key registered by a concurrent import since the check
+                raise ImportFailed([RowError(p.row, "company_ref", _MEANWHILE.format(ref=p.ref))]) from None
             companies[p.ref] = company
             counts["companies"][p.action] += 1
             tick()
@@ -1149,7 +1242,8 @@ def apply_plan(plan: ImportPlan, *, actor, entered_by_facilitator: bool = False,
             counts["streams"][p.action] += 1
             tick()
 
-    return ImportResult(rows=plan.rows, applied=True, counts=counts, warnings=list(plan.warnings))
+    return ImportResult(rows=plan.rows, applied=True, counts=counts, warnings=list(plan.warnings),
+                        company_ids=[c.pk for c in companies.values()])
 
 
 def preview_file(fileobj, filename: str, *, actor=None) -> ImportPlan:

@@ -234,7 +234,7 @@ def pending_import_run(*, pending_id: int):
     """Apply a claimed upload all or nothing (streams.importing.import_file) as the user who uploaded
     it: a facilitator's companies and streams are marked as entered by a facilitator. Stores the
     outcome on the row; an imported file's bytes are dropped. Returns the ImportResult (or None)."""
-    from streams.importing import import_file, parse_sheet
+    from streams.importing import import_file
 
     pending = PendingImport.objects.filter(pk=pending_id, status=PendingImport.Status.RUNNING).select_related(
         "user").first()
@@ -267,8 +267,9 @@ def pending_import_run(*, pending_id: int):
         "error_count": len(result.errors),
     }
     if result.applied:
-        refs = sorted({row.get("company_ref") for row in parse_sheet(io.BytesIO(content), pending.filename)})
-        outcome["company_ids"] = list(Company.objects.filter(external_ref__in=refs).values_list("pk", flat=True))
+        # The companies this import wrote, not every company with one of the sheet's references: a
+        # reference is a key only within the importer's scope.
+        outcome["company_ids"] = result.company_ids
         pending.content = b""
     pending.status = PendingImport.Status.DONE if result.applied else PendingImport.Status.FAILED
     pending.result = outcome

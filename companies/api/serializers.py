@@ -48,7 +48,7 @@ class CompanyWriteSerializer(serializers.Serializer):
     employees = serializers.IntegerField(min_value=0, max_value=10_000_000, required=False, allow_null=True)
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     website = serializers.URLField(required=False, allow_blank=True)
-    external_ref = serializers.CharField(required=False, allow_null=True, max_length=64)
+    # No external_ref: it is the key of an import (read-only here), set only by the importer.
 
 
 class SiteSerializer(serializers.ModelSerializer):

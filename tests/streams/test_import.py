@@ -390,16 +390,55 @@ def test_files_too_large_or_too_long_or_not_utf8_are_refused(settings, monkeypat
     assert not Company.objects.exists()
 
 
-def test_an_actor_may_not_overwrite_companies_outside_their_reach():
-    outsider = CompanyFactory(name="Ypsilon Oy", country="FI", external_ref="C-001")
+@pytest.mark.parametrize("scope", ["", "platform", "region:SE22", "region:FI1B"])
+def test_a_company_outside_the_actors_reach_is_never_found_by_its_reference(scope):
+    # Whatever scope its reference has, a company the facilitator may not edit is as good as absent:
+    # the sheet's C-001 becomes a new company and the outsider is neither named nor touched.
+    outsider = CompanyFactory(name="Ypsilon Oy", country="FI", external_ref="C-001", import_scope=scope)
     SiteFactory(company=outsider, latitude=60.29, longitude=25.04, region=region("FI1B"))
     facilitator = RegionRoleFactory(region=region("SE22")).user
     forget_roles(facilitator)
 
     result = run(GOOD_ROWS[:1], actor=facilitator, entered_by_facilitator=True)
 
-    assert [(e.row, e.column) for e in result.errors] == [(2, "company_ref")]
-    assert Company.objects.get(pk=outsider.pk).name == "Ypsilon Oy"
+    assert result.ok, result.errors
+    assert result.counts["companies"] == {"created": 1, "updated": 0, "unchanged": 0}
+    outsider.refresh_from_db()
+    assert outsider.name == "Ypsilon Oy" and not outsider.streams.exists()
+    new = Company.objects.get(import_scope="region:SE22", external_ref="C-001")
+    assert new.pk != outsider.pk and new.name == "Skåne Dairy AB"
+    # A stale key of the scope (its company left the region) went to the new company.
+    assert outsider.import_scope == ("" if scope == "region:SE22" else scope)
+
+
+def test_a_facilitators_reimport_updates_and_so_does_a_colleagues_of_the_same_region():
+    fiona = RegionRoleFactory(region=region("SE22")).user
+    colleague = RegionRoleFactory(region=region("SE22")).user
+    assert run(GOOD_ROWS[:2], actor=fiona, entered_by_facilitator=True).ok
+    before = table_counts()
+
+    again = run(GOOD_ROWS[:2], actor=fiona, entered_by_facilitator=True)
+    changed = [GOOD_ROWS[0].replace(",40,t,week,", ",50,t,week,"), GOOD_ROWS[1]]
+    by_colleague = run(changed, actor=colleague, entered_by_facilitator=True)
+
+    assert again.ok and again.counts["companies"] == {"created": 0, "updated": 0, "unchanged": 1}
+    assert again.counts["streams"] == {"created": 0, "updated": 0, "unchanged": 2}
+    assert by_colleague.ok and by_colleague.counts["streams"] == {"created": 0, "updated": 1, "unchanged": 1}
+    after = table_counts()
+    assert [after[m] == before[m] for m in ("companies.Company", "companies.Site", "streams.Stream")] == [True] * 3
+    assert Company.objects.get().import_scope == "region:SE22"
+
+
+def test_staff_and_system_imports_share_the_platform_scope_and_leave_facilitators_references_alone():
+    fiona = RegionRoleFactory(region=region("SE22")).user
+    assert run(GOOD_ROWS[:1], actor=fiona, entered_by_facilitator=True).ok
+    staff = UserFactory(is_staff=True)
+
+    by_staff = run(GOOD_ROWS[:1], actor=staff)
+    by_system = run(GOOD_ROWS[:1])
+
+    assert by_staff.counts["companies"]["created"] == 1 and by_system.counts["companies"]["unchanged"] == 1
+    assert sorted(Company.objects.values_list("import_scope", flat=True)) == ["platform", "region:SE22"]
 
 
 def test_a_facilitator_import_is_marked_as_entered_by_a_facilitator():
@@ -448,3 +487,21 @@ def test_a_workbook_that_unpacks_to_too_much_is_refused(monkeypatch):
     result = import_file(io.BytesIO(_xlsx_bytes([["company_ref"], ["C-1"]])), "big.xlsx")
 
     assert "unpacks to too much data" in result.errors[0].message
+
+
+def test_a_stream_ref_held_by_a_stream_the_facilitator_may_not_see_is_refused_at_commit_without_a_500():
+    fiona = RegionRoleFactory(region=region("SE22")).user
+    assert run(GOOD_ROWS[:1], actor=fiona, entered_by_facilitator=True).ok
+    dairy = Company.objects.get()
+    finnish = SiteFactory(company=dairy, name="Vantaa", latitude=60.29, longitude=25.04, region=region("FI1B"))
+    hidden = Stream.objects.get()
+    Stream.objects.filter(pk=hidden.pk).update(site=finnish, price_eur_per_unit=Decimal("12"))
+    forget_roles(fiona)
+    row = GOOD_ROWS[0].replace(",-5,sewer,", ",12,sewer,")
+
+    preview = validate_rows(parse_sheet(csv_file([row]), "s.csv"), actor=fiona)
+    result = run([row], actor=fiona, entered_by_facilitator=True)
+
+    assert preview.ok and preview.counts()["streams"] == {"created": 1, "updated": 0, "unchanged": 0}
+    assert not result.applied and [(e.row, e.column) for e in result.errors] == [(2, "stream_ref")]
+    assert Stream.objects.get().price_eur_per_unit == Decimal("12") and Stream.objects.count() == 1
