@@ -18,6 +18,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from companies.models import Region
 from companies.roles import roles_for
+from matching import disclosure_sql
 from matching.choices import MatchStatus, RunKind, RunStatus
 from matching.forms import MatchFilterForm, ordering_terms
 from matching.models import Match, MatchingRun, in_regions_q
@@ -41,7 +42,7 @@ class MatchFilterSet(django_filters.FilterSet):
     company = IdFilter(method="filter_company", label=_("Company number (either side)"))
     kind = django_filters.ChoiceFilter(choices=StreamKind.choices, method="filter_kind", label=_("Kind"))
     min_score = django_filters.NumberFilter(
-        field_name="score", lookup_expr="gte", label=_("Minimum score"), min_value=0, max_value=1,
+        method="filter_min_score", label=_("Minimum score"), min_value=0, max_value=1,
         widget=forms.Select(choices=(
             ("", _("Any")), ("0.25", "25 %"), ("0.5", "50 %"), ("0.75", "75 %"), ("0.9", "90 %"),
         )),
@@ -82,7 +83,14 @@ class MatchFilterSet(django_filters.FilterSet):
         for name, value in data.items():
             if name in self.filters:
                 queryset = self.filters[name].filter(queryset, value)
-        return queryset.order_by(*ordering_terms(data.get("ordering")))
+        return queryset.order_by(*disclosure_sql.ordering(self.user, ordering_terms(data.get("ordering"))))
+
+    def filter_min_score(self, qs, name, value):
+        # The score the viewer is shown: the engine's for staff and facilitators, else the shared one
+        # (matching/disclosure_sql.py), so the filter answers no question about hidden figures.
+        if disclosure_sql.exact_order(self.user):
+            return qs.filter(score__gte=value)
+        return qs.alias(shown_score=disclosure_sql.shared_score()).filter(shown_score__gte=float(value))
 
     # Search and the stream filter look only at streams the viewer may open (`Stream.visible_to`):
     # a match also shows the other side's category and quantity, so a search over a hidden title or a

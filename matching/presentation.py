@@ -185,8 +185,13 @@ class MatchView:
 
     # --- Score ---
     @property
+    def score(self) -> float:
+        """The engine's score for a viewer of both sides, the shared score for anyone else."""
+        return self.match.score if self.full else self.shared.total
+
+    @property
     def score_percent(self) -> int:
-        return round((self.match.score if self.full else self.shared.total) * 100)
+        return round(self.score * 100)
 
     @property
     def parts(self) -> list[Part]:

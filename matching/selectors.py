@@ -15,6 +15,7 @@ from django.db.models.functions import RowNumber
 
 from companies.models import Site
 from companies.roles import roles_for
+from matching import disclosure_sql
 from matching.choices import RunKind
 from matching.filtersets import MatchFilterSet, MatchingRunFilterSet
 from matching.forms import DEFAULT_MATCH_ORDERING, ordering_terms
@@ -164,7 +165,7 @@ def partner_groups(*, user, filters=None) -> SuggestedPartners:
     qs = filterset.qs.filter(Q(source_company_id__in=company_ids) | Q(target_company_id__in=company_ids))
     cleaned = filterset.form.cleaned_data  # validated by `.qs`; invalid filters are left out
     own_stream = Case(When(source_company_id__in=company_ids, then=F("offer_id")), default=F("need_id"))
-    terms = ordering_terms(cleaned.get("ordering"))
+    terms = disclosure_sql.ordering(user, ordering_terms(cleaned.get("ordering")))
     limit = ONE_STREAM_LIMIT if cleaned.get("stream") else TOP_PER_STREAM
     rows = list(
         qs.annotate(

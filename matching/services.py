@@ -559,16 +559,22 @@ def matching_run_for_stream(*, stream: Stream, run: MatchingRun | None = None,
     clock.lap("index")
     candidates = engine.match_one(spec, index, as_of=as_of)
     clock.lap("match")
+    # Written in key order, as a full run writes them: ids then say nothing of the engine's ranking
+    # (a list that shows a party the shared score breaks its ties by id; see matching/disclosure_sql.py).
     objs = [
         Match(**dict(zip(MATCH_COLUMNS, _row(c), strict=True)), status=MatchStatus.SUGGESTED,
               engine_version=engine.ENGINE_VERSION, run=run)
-        for c in candidates
+        for c in sorted(candidates, key=_key_order)
     ]
     Match.objects.bulk_create(objs, ignore_conflicts=True)
     clock.lap("write")
     counts["matches"] = len(objs)
     counts["counterparts"] = len(counterparts)
     return counts
+
+
+def _key_order(c: engine.MatchCandidate) -> tuple[int, int, int, int]:
+    return (c.offer_id or -1, c.need_id or -1, c.source_company_id, c.target_company_id)
 
 
 class _PhaseClock:

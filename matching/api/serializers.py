@@ -135,7 +135,10 @@ class MatchSerializer(serializers.Serializer):
     prospective = serializers.BooleanField()
     prospective_label = serializers.CharField()
     sector_reason = serializers.CharField(help_text="For prospective matches: the evidence from past exchanges")
-    score = serializers.FloatField(source="match.score", min_value=0, max_value=1)
+    score = serializers.FloatField(
+        min_value=0, max_value=1,
+        help_text="The engine's score if you may see both sides; else the score from the rounded figures you see",
+    )
     score_percent = serializers.IntegerField()
     parts = MatchPartSerializer(many=True)
     reasons = serializers.ListField(child=serializers.CharField())

@@ -271,3 +271,35 @@ def test_moving_ones_own_site_reveals_nothing_finer_than_the_grid_cell(api, memb
     site.save()
     assert len(first) == 120 and len(set(first)) > 1  # the figure does move as the attacker moves
     assert walk() == first
+
+
+# --- Ordering as a comparator --------------------------------------------------------------------------
+
+def test_the_order_of_a_members_list_does_not_compare_the_partners_hidden_price(api, member, company_a, b_offer,
+                                                                                a_need, category):
+    """The attacker also runs company C, lists a copy of B's offer at the same place with a disposal
+    cost it chooses, and reads its need's matches best first: if B's offer sorts above the copy, B's
+    hidden disposal cost is higher. Moving the copy's cost across B's must not change the order."""
+    from companies.models import Membership
+    from tests.factories import CompanyFactory
+
+    company_c = CompanyFactory(name="Gamma Feed AB", country="SE")
+    Membership.objects.create(user=member, company=company_c, role="admin")
+    site = SiteFactory(company=company_c, name="Gamma", latitude=b_offer.site.latitude,
+                       longitude=b_offer.site.longitude, region=region("SE22"))
+    copy = StreamFactory(site=site, direction="offer", category=category, title="Acid whey too", quantity=400,
+                         unit="t", visibility=Visibility.ANONYMOUS, price_eur_per_unit=ASKING)
+    orders = []
+    for cost in (DISPOSAL - 20, DISPOSAL + 20):
+        copy.disposal_cost_eur_per_unit = cost
+        copy.save()
+        matching_run_for_stream(stream=copy)
+        matching_run_for_stream(stream=a_need)
+        rows = api(member).get(f"{STREAMS}{a_need.pk}/matches/").json()["results"]
+        orders.append([r["offer"]["stream"]["id"] for r in rows if r["offer"]["stream"]])
+        assert {b_offer.pk, copy.pk} <= set(orders[-1]), rows
+    assert orders[0] == orders[1]
+    for cut in ("0.5", "0.7", "0.9"):  # nor does a threshold tell them apart
+        got = {r["offer"]["stream"]["id"] for r in api(member).get(f"{STREAMS}{a_need.pk}/matches/",
+                                                                   {"min_score": cut}).json()["results"]}
+        assert (b_offer.pk in got) == (copy.pk in got), cut
