@@ -169,6 +169,7 @@ class MatchView:
     shared: SharedParts | None = None  # the figures for a viewer who does not know both sides
     shared_transport: float = 0.0
     shared_receiver: float = 0.0
+    shared_transport_co2e_t: float = 0.0  # the exact distance's transport CO2e minus the band's
 
     # --- Sides ---
     @property
@@ -257,7 +258,11 @@ class MatchView:
 
     @property
     def co2e_t(self) -> float:
-        return round(self.match.co2e_t, 1) if self.full else estimate(self.match.co2e_t)
+        if self.full:
+            return round(self.match.co2e_t, 1)
+        # The engine takes the trucks' CO2e over the exact distance; a viewer of one side gets it over
+        # the band, as every other figure it is shown.
+        return estimate(self.match.co2e_t + self.shared_transport_co2e_t)
 
     @property
     def diverted_t(self) -> float:
@@ -418,5 +423,9 @@ def present_match(match, *, user) -> MatchView:
     if not full:
         config = _CONFIG
         view.shared, view.shared_transport, view.shared_receiver = _shared(match, approx, config)
+        anchor = match.offer if match.offer is not None else match.need
+        if anchor.kind == StreamKind.MATERIAL:
+            per_km = (match.exchangeable_yearly or 0.0) * config.road_circuity * config.road_co2e_kg_per_tkm / 1000
+            view.shared_transport_co2e_t = per_km * (match.distance_km - approx)
         view.reasons = [_redact(r, approx, transport_per_unit(approx, config)) for r in reasons]
     return view

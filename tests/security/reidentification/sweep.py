@@ -794,7 +794,7 @@ def distance_estimates(obj: dict, config) -> list[tuple[str, float, float]]:
     return sorted(out, key=lambda e: next(i for i, k in enumerate(order) if e[0].startswith(k)))
 
 
-def site_failures(obs: Observations, world: World) -> list[str]:
+def site_failures(obs: Observations, world: World, verify=None) -> list[str]:
     from streams.presentation import approximate_km
 
     config, out, kinds = _config(), [], Counter()
@@ -811,6 +811,8 @@ def site_failures(obs: Observations, world: World) -> list[str]:
         found += [(f"page /matches/{mid}/ shows {km} km", km, 0.05) for km in obs.page_km.get(mid, [])]
         leaks = [(how, est) for how, est, slack in found
                  if abs(est - band) > slack + 1e-6 and d > 0 and abs(est - d) <= 0.05 * d]
+        if leaks and verify is not None and not verify(truth, hidden[0], "site"):
+            leaks = []  # the figures do not move with the hidden site: the estimate is the band's noise
         for role in hidden:
             side = obj.get(role) or {}
             if side.get("site"):
@@ -839,7 +841,7 @@ def method(how: str) -> str:
     return next((name for prefix, name in METHODS if how.startswith(prefix)), how[:40])
 
 
-def price_failures(obs: Observations, world: World) -> list[str]:
+def price_failures(obs: Observations, world: World, verify=None) -> list[str]:
     """Try to recover the hidden side's price or disposal cost (EUR per base unit) from the figures."""
     from matching.engine.scoring import transport_per_unit, volume_fit
 
@@ -911,6 +913,8 @@ def price_failures(obs: Observations, world: World) -> list[str]:
             if any(abs(val - x) <= 1e-6 * max(1.0, abs(x)) for x in defaults):
                 continue  # a public default, not a recovery
             if abs(val - true) <= 0.05 * abs(true):
+                if verify is not None and not verify(truth, role, f):
+                    continue  # the figures do not move with the hidden value: a coincidence, no information
                 kinds[f"{method(how)} -> {role} {f}"] += 1
                 out.append(f"{obs.persona.name}: match {mid}: hidden {role} {f} = {true:g} EUR/base unit recovered as "
                            f"{val:g} from {how}")
@@ -944,6 +948,81 @@ def facilitator_failures(obs: Observations, world: World) -> list[str]:
                            f"{json.dumps({'confidential': side.get('confidential'), 'site': side.get('site')})[:200]}")
     out += [f"{p.name}: {c}" for c in obs.confidential]
     return out
+
+
+# --- Counterfactual check of a suspected recovery ----------------------------------------------------
+
+SHOWN_FIGURES = ("score", "score_percent", "parts", "reasons", "distance_km", "approx_distance_km", "eur_per_year",
+                 "impact")
+
+
+def moves_with_hidden_value(user, truth: dict, role: str, field: str) -> bool:
+    """Whether what `user` reads of the match changes when the hidden side's `field` changes (a price
+    or disposal cost x 1.3, or its site moved 1 % of the distance or less, within the same band) and the engine
+    runs again: a figure that lands within 5 % of the hidden value but does not move with it carries
+    no information about it. Unknown (the match is gone, or every move changes the band) counts as
+    moving, so that the suspicion stands. Rolled back."""
+    from decimal import Decimal
+
+    from companies.geo import haversine_km
+    from matching.models import Match
+    from matching.services import matching_run_for_stream
+    from streams.models import Stream
+    from streams.presentation import approximate_km
+
+    api = APIClient()
+    api.force_authenticate(user)
+    key = {k: truth[k] for k in ("offer_id", "need_id", "source_company_id", "target_company_id")}
+
+    def read():
+        m = Match.objects.filter(**key).first()
+        if m is None:
+            return None, None
+        r = api.get(f"/api/v1/matches/{m.pk}/")
+        return (({k: r.json().get(k) for k in SHOWN_FIGURES}, m.distance_km) if r.status_code == 200
+                else (None, None))
+
+    hidden = Stream.objects.select_related("site").get(pk=truth[f"{role}_id"])
+    other_id = truth["need_id" if role == "offer" else "offer_id"]
+    other = Stream.objects.select_related("site").filter(pk=other_id).first() if other_id else None
+    tries = [1.3]
+    if field == "site" and other is not None:
+        d = haversine_km(hidden.site.latitude, hidden.site.longitude, other.site.latitude, other.site.longitude)
+        centre = approximate_km(d) / d if d else 1.0  # towards the middle of the band
+        tries = [1.01, 0.99, centre * 1.002, centre * 0.998]
+    for factor in tries:
+        with transaction.atomic():
+            before, d0 = read()
+            if field == "site":
+                if other is None:
+                    transaction.set_rollback(True)
+                    return True
+                site = hidden.site
+                lat0, lon0 = site.latitude, site.longitude
+                olat, olon = other.site.latitude, other.site.longitude
+                site.latitude = olat + (lat0 - olat) * factor
+                site.longitude = olon + (lon0 - olon) * factor
+                if approximate_km(haversine_km(site.latitude, site.longitude, olat, olon)) != approximate_km(
+                        haversine_km(lat0, lon0, olat, olon)):
+                    transaction.set_rollback(True)
+                    continue
+                site.save()
+            else:
+                value = float(getattr(hidden, field) or 0)
+                setattr(hidden, field, Decimal(f"{value * 1.3 + 1:.2f}"))
+                hidden.save()
+            # Both sides again: the pair is kept if it is in either side's top suggestions.
+            matching_run_for_stream(stream=hidden)
+            if other is not None:
+                matching_run_for_stream(stream=other)
+            after, d1 = read()
+            transaction.set_rollback(True)
+        if before is None or after is None:
+            return True
+        if field == "site" and approximate_km(d0) != approximate_km(d1):
+            continue  # the engine's band moved: this move cannot tell
+        return before != after
+    return True
 
 
 def in_transaction(fn):

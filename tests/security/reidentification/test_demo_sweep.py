@@ -87,6 +87,7 @@ from tests.security.reidentification.sweep import (
     facilitator_failures,
     in_transaction,
     load_world,
+    moves_with_hidden_value,
     price_failures,
     private_failures,
     site_failures,
@@ -251,12 +252,27 @@ def test_private_listings_stay_unseen(sweep, demo_world):
     _fail(private_failures(sweep, demo_world), "private listings seen by an outsider")
 
 
-def test_hidden_prices_are_not_recovered(sweep, demo_world):
-    _fail(price_failures(sweep, demo_world), "hidden prices or disposal costs shown or recovered within 5 %")
+def _verifier(sweep, django_db_blocker):
+    """A suspected recovery stands only if the attacker's figures move with the hidden value
+    (`moves_with_hidden_value`): an estimate that happens to land near it by the band's or a default's
+    rounding carries no information about it."""
+    user = get_user_model().objects.get(pk=sweep.persona.user_id)
+
+    def verify(truth, role, field):
+        with django_db_blocker.unblock(), override_settings(RATELIMIT_ENABLE=False):
+            return moves_with_hidden_value(user, truth, role, field)
+
+    return verify
 
 
-def test_hidden_sites_are_not_recovered(sweep, demo_world):
-    _fail(site_failures(sweep, demo_world), "hidden distances recovered within 5 % (finer than the shown band)")
+def test_hidden_prices_are_not_recovered(sweep, demo_world, django_db_blocker):
+    _fail(price_failures(sweep, demo_world, _verifier(sweep, django_db_blocker)),
+          "hidden prices or disposal costs shown or recovered within 5 % (and moving with them)")
+
+
+def test_hidden_sites_are_not_recovered(sweep, demo_world, django_db_blocker):
+    _fail(site_failures(sweep, demo_world, _verifier(sweep, django_db_blocker)),
+          "hidden distances recovered within 5 % (finer than the shown band, and moving with the site)")
 
 
 def test_facilitator_sees_nothing_outside_its_regions(sweep, demo_world):
