@@ -16,13 +16,12 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from companies.models import Region
+from companies.models import Region, Site
 from companies.roles import roles_for
 from matching import disclosure_sql
 from matching.choices import MatchStatus, RunKind, RunStatus
 from matching.forms import MatchFilterForm, ordering_terms
 from matching.models import Match, MatchingRun, in_regions_q
-from matching.permissions import whole_match_q
 from streams.choices import StreamKind, Visibility
 from streams.models import Stream
 
@@ -141,7 +140,15 @@ class MatchFilterSet(django_filters.FilterSet):
             Q(target_company_id=value) & Q(need__visibility=Visibility.PUBLIC)
         )
         if roles.facilitator_region_ids:
-            named |= either & whole_match_q(self.user)
+            # A facilitator knows the sides in its regions, not the other side of a match that reaches
+            # out of them: the company must be on a side in its regions.
+            regions = roles.facilitator_region_ids
+            streams = Stream.objects.filter(site__region_id__in=regions).order_by().values("pk")
+            companies = Site.objects.filter(region_id__in=regions).order_by().values("company_id")
+            named |= Q(source_company_id=value) & (
+                Q(offer_id__in=streams) | Q(offer__isnull=True, source_company_id__in=companies))
+            named |= Q(target_company_id=value) & (
+                Q(need_id__in=streams) | Q(need__isnull=True, target_company_id__in=companies))
         return qs.filter(pk__in=Match.objects.filter(named).values("pk"))
 
 

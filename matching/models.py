@@ -71,6 +71,26 @@ def _excluded_for(company_ids) -> Q:
     )
 
 
+def private_unanswered_q(role: str, streams=None) -> Q:
+    """Matches whose `role` side ("offer" or "need") is a private listing (among `streams`, a
+    queryset of streams; all by default) that has not said yes to the match."""
+    from streams.choices import Visibility
+    from streams.models import Stream
+
+    private = (streams if streams is not None else Stream.objects).filter(visibility=Visibility.PRIVATE)
+    answer = "provider_response" if role == "offer" else "receiver_response"
+    return Q(**{f"{role}_id__in": private.order_by().values("pk")}) & ~Q(**{answer: OptIn.YES})
+
+
+def private_elsewhere_q(region_ids) -> Q:
+    """Matches with a private listing outside `region_ids` that has not said yes: hidden from the
+    facilitators of `region_ids` (the listing is its own region's facilitators' and the engine's)."""
+    from streams.models import Stream
+
+    elsewhere = Stream.objects.exclude(site__region_id__in=region_ids)
+    return private_unanswered_q("offer", elsewhere) | private_unanswered_q("need", elsewhere)
+
+
 class MatchQuerySet(models.QuerySet):
     def visible_to(self, user) -> MatchQuerySet:
         """Matches `user` may see: those of their own companies' streams (either side; one whose other
@@ -84,20 +104,16 @@ class MatchQuerySet(models.QuerySet):
             return self.all()
         # A counterpart's private listing is for its company, its facilitators and the engine: the
         # other party sees such a match only once the private side has said yes to it.
-        from streams.choices import Visibility
-        from streams.models import Stream
-
-        private = Stream.objects.filter(visibility=Visibility.PRIVATE).order_by().values("pk")
-        hidden_need = Q(need_id__in=private) & ~Q(receiver_response=OptIn.YES)
-        hidden_offer = Q(offer_id__in=private) & ~Q(provider_response=OptIn.YES)
-        own = (Q(source_company_id__in=roles.company_ids) & ~hidden_need) | (
-            Q(target_company_id__in=roles.company_ids) & ~hidden_offer
+        own = (Q(source_company_id__in=roles.company_ids) & ~private_unanswered_q("need")) | (
+            Q(target_company_id__in=roles.company_ids) & ~private_unanswered_q("offer")
         )
         if roles.company_ids:
             own &= ~_excluded_for(roles.company_ids)
         if roles.facilitator_region_ids:
-            # Prospective matches have no need; their target company's sites decide.
-            return self.filter(own | in_regions_q(roles.facilitator_region_ids))
+            # Prospective matches have no need; their target company's sites decide. A private listing
+            # in another region stays hidden from them as from a party (`private_elsewhere_q`).
+            regions = roles.facilitator_region_ids
+            return self.filter(own | (in_regions_q(regions) & ~private_elsewhere_q(regions)))
         return self.filter(own)
 
     def explained(self) -> MatchQuerySet:

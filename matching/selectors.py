@@ -19,7 +19,7 @@ from matching import disclosure_sql
 from matching.choices import RunKind
 from matching.filtersets import MatchFilterSet, MatchingRunFilterSet
 from matching.forms import DEFAULT_MATCH_ORDERING, ordering_terms
-from matching.models import Match, MatchingRun, MatchRegion
+from matching.models import Match, MatchingRun, MatchRegion, private_elsewhere_q
 from matching.permissions import can_run_matching
 from streams.choices import StreamStatus
 from streams.models import Stream
@@ -60,7 +60,8 @@ def region_list_region(*, user, cleaned: dict) -> int | None:
 
     That is a facilitator of exactly one region X with no company of their own, not staff, listing
     best score first with at most a minimum score, statuses and the region filter X. Then the list is
-    exactly the index's rows of X: `visible_to` gives such a user `in_regions_q([X])`, which is what
+    exactly the index's rows of X less `private_elsewhere_q([X])`: `visible_to` gives such a user
+    `in_regions_q([X])` less the same, and `in_regions_q([X])` is what
     the index holds, and both the region filter X and the review queue's scope (`whole_match_q`, the
     same condition with prospective sources) contain it, so they remove nothing. Any other user,
     filter or order (several regions, a company member, staff, another region's filter) takes the
@@ -91,7 +92,9 @@ def match_pages(qs: QuerySet[Match], *, user, filterset: MatchFilterSet) -> Base
     if region_id is None:
         return IdsFirst(qs)
     cleaned = filterset.form.cleaned_data
-    rows = MatchRegion.objects.filter(region_id=region_id)
+    # `visible_to`'s exception for private listings elsewhere, as a hashed subquery of a few ids.
+    hidden = Match.objects.filter(private_elsewhere_q([region_id])).order_by().values("pk")
+    rows = MatchRegion.objects.filter(region_id=region_id).exclude(match_id__in=hidden)
     if cleaned.get("min_score") is not None:
         rows = rows.filter(score__gte=cleaned["min_score"])
     if cleaned.get("status"):
