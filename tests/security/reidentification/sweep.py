@@ -34,6 +34,7 @@ asking price from eur_receiver with the attacker's own purchase price.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -777,12 +778,22 @@ def distance_estimates(obj: dict, config) -> list[tuple[str, float, float]]:
         out.append((f"distance part {parts['distance']:.6f} x radius {radius:g} km", radius * (1 - parts["distance"]),
                      0.01))
     if radius and obj.get("score") and all(k in parts for k in ("compatibility", "volume_value", "availability")):
-        denom = (parts["compatibility"] ** config.w_compatibility * parts["volume_value"] ** config.w_volume_value
-                 * parts["availability"] ** config.w_availability)
-        if denom > 0:
-            dpart = (float(obj["score"]) / denom) ** (1 / config.w_distance)
-            if dpart < 1.0:
-                out.append((f"score {obj['score']} / other parts, radius {radius:g} km", radius * (1 - dpart), 0.01))
+        def from_score(score, c, vv, av):
+            denom = c ** config.w_compatibility * vv ** config.w_volume_value * av ** config.w_availability
+            return radius * (1 - (score / denom) ** (1 / config.w_distance)) if denom > 0 else None
+
+        # A prospective match's score carries the engine's prospective penalty.
+        score = float(obj["score"]) / (config.prospective_penalty if obj.get("prospective") else 1.0)
+        shown = (score, parts["compatibility"], parts["volume_value"], parts["availability"])
+        est = from_score(*shown)
+        if est is not None and est < radius:
+            # The slack is what the four figures' own rounding (two decimals) allows: every corner of
+            # that box, not only the printed values.
+            half = 0.005 if all(round(x, 2) == x for x in shown[1:]) else 5e-7
+            corners = [from_score(*(max(1e-9, x + sx * half) for x, sx in zip(shown, signs, strict=True)))
+                       for signs in itertools.product((-1, 1), repeat=4)]
+            slack = max(abs(c - est) for c in corners if c is not None)
+            out.append((f"score {obj['score']} / other parts, radius {radius:g} km", est, slack))
     impact = obj.get("impact") or {}
     q = impact.get("quantity_yearly")
     if impact.get("transport_eur") and q:
@@ -961,10 +972,10 @@ def moves_with_hidden_value(user, truth: dict, role: str, field: str) -> bool:
     or disposal cost x 1.3, or its site moved 1 % of the distance or less, within the same band) and the engine
     runs again: a figure that lands within 5 % of the hidden value but does not move with it carries
     no information about it. Unknown (the match is gone, or every move changes the band) counts as
-    moving, so that the suspicion stands. Rolled back."""
+    moving, so that the suspicion stands: every move tried changed the band, or took the pair out of
+    both sides' top suggestions. Rolled back."""
     from decimal import Decimal
 
-    from companies.geo import haversine_km
     from matching.models import Match
     from matching.services import matching_run_for_stream
     from streams.models import Stream
@@ -987,9 +998,10 @@ def moves_with_hidden_value(user, truth: dict, role: str, field: str) -> bool:
     other = Stream.objects.select_related("site").filter(pk=other_id).first() if other_id else None
     tries = [1.3]
     if field == "site" and other is not None:
-        d = haversine_km(hidden.site.latitude, hidden.site.longitude, other.site.latitude, other.site.longitude)
+        d = float(truth["distance_km"])  # the engine's distance (between grid cells), which is banded
         centre = approximate_km(d) / d if d else 1.0  # towards the middle of the band
-        tries = [1.01, 0.99, centre * 1.002, centre * 0.998]
+        tries = [1.01, 0.99, centre * 1.002, centre * 0.998, centre, centre * 1.006, centre * 0.994]
+    origin = (hidden.site.latitude, hidden.site.longitude)
     for factor in tries:
         with transaction.atomic():
             before, d0 = read()
@@ -998,14 +1010,10 @@ def moves_with_hidden_value(user, truth: dict, role: str, field: str) -> bool:
                     transaction.set_rollback(True)
                     return True
                 site = hidden.site
-                lat0, lon0 = site.latitude, site.longitude
+                lat0, lon0 = origin  # the rollback does not reset the object in memory
                 olat, olon = other.site.latitude, other.site.longitude
                 site.latitude = olat + (lat0 - olat) * factor
                 site.longitude = olon + (lon0 - olon) * factor
-                if approximate_km(haversine_km(site.latitude, site.longitude, olat, olon)) != approximate_km(
-                        haversine_km(lat0, lon0, olat, olon)):
-                    transaction.set_rollback(True)
-                    continue
                 site.save()
             else:
                 value = float(getattr(hidden, field) or 0)
@@ -1018,7 +1026,7 @@ def moves_with_hidden_value(user, truth: dict, role: str, field: str) -> bool:
             after, d1 = read()
             transaction.set_rollback(True)
         if before is None or after is None:
-            return True
+            continue  # the pair left both sides' top suggestions: this move cannot tell
         if field == "site" and approximate_km(d0) != approximate_km(d1):
             continue  # the engine's band moved: this move cannot tell
         return before != after
