@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from companies.anonymity import REGION, label_table
 from companies.models import Region, Site
 from companies.roles import roles_for
 from matching import disclosure_sql
@@ -24,6 +25,7 @@ from matching.forms import MatchFilterForm, ordering_terms
 from matching.models import Match, MatchingRun, in_regions_q
 from streams.choices import StreamKind, Visibility
 from streams.models import Stream
+from streams.permissions import identity_q
 
 
 class IdFilter(django_filters.Filter):
@@ -128,7 +130,24 @@ class MatchFilterSet(django_filters.FilterSet):
     def filter_region(self, qs, name, value):
         # The offer's or need's site, or a company's site on the side without a stream. Hashed: it
         # narrows what `visible_to` found (for a facilitator, by the same kind of region condition).
-        return qs.filter(in_regions_q([value.pk], prospective_sources=True, hashed=True))
+        # A side whose company is hidden from the viewer counts only where its label shows the region
+        # (companies/anonymity.py): the filter must not place it finer than the match page does.
+        roles = roles_for(self.user)
+        if roles.is_staff:
+            return qs.filter(in_regions_q([value.pk], prospective_sources=True, hashed=True))
+        in_region = Site.objects.filter(region=value).order_by()
+        labelled = in_region.filter(label_table().sites_q(
+            lambda region_id, label: region_id == value.pk and label.area == REGION)).values("pk")
+        streams = Stream.objects.filter(site__region=value).filter(
+            identity_q(self.user) | Q(site_id__in=labelled)).order_by().values("pk")
+        companies = in_region.filter(
+            Q(company_id__in=roles.company_ids) | Q(region_id__in=roles.facilitator_region_ids) | Q(pk__in=labelled)
+        ).values("company_id")
+        return qs.filter(
+            Q(offer_id__in=streams) | Q(need_id__in=streams)
+            | (Q(need__isnull=True) & Q(target_company_id__in=companies))
+            | (Q(offer__isnull=True) & Q(source_company_id__in=companies))
+        )
 
     def filter_company(self, qs, name, value: int):
         either = Q(source_company_id=value) | Q(target_company_id=value)

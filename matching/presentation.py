@@ -5,7 +5,8 @@ company, a facilitator of that side's region (the stream's site; for a prospecti
 its sites), or a party of a match both companies said yes to (`Match.revealed_at`, see
 `matching/facilitation/transitions.py`). A known side shows its company and its confidential fields;
 an unknown side shows its company only when its listing is public, and otherwise "sector (NACE),
-region, about N km away".
+area, about N km away", the sector and area generalised until 3 companies share them
+(`companies/anonymity.py`).
 
 A viewer who knows both sides (staff; a facilitator of both regions; the parties after the
 introduction) sees the engine's exact figures. Anyone else sees the *shared* figures
@@ -16,7 +17,8 @@ or a facilitator of one side reads gives the other side's price or exact distanc
 them are reworded (see `_redact`). A facilitator who enters a far-reaching need in its own region thus
 learns no more about the other region's company than an SME would.
 
-Everything here reads only data that `matching.selectors.match_queryset` loaded: no queries.
+Everything here reads only data that `matching.selectors.match_queryset` loaded, and the label
+table of hidden companies (`companies.anonymity`: one small query per request, cached).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.context import note_confidential_read
+from companies.anonymity import Label, hidden_label
 from companies.roles import roles_for
 from matching.engine.config import EngineConfig
 from matching.engine.disclosure import (
@@ -111,16 +114,34 @@ class MatchSide:
         return self.company.name if self.show_identity else None
 
     @property
+    def anonymous(self) -> Label | None:
+        """The k-anonymous sector and area of a side whose company is hidden (companies/anonymity.py)."""
+        if self.show_identity or self.site is None:
+            return None
+        if not hasattr(self, "_label"):
+            self._label = hidden_label(self.site, self.company)
+        return self._label
+
+    @property
     def sector_label(self) -> str:
+        if self.anonymous is not None:
+            return self.anonymous.sector_label or _("not shown")
         nace = self.company.nace
         return _("%(sector)s (NACE %(code)s)") % {"sector": nace.title, "code": nace.code}
+
+    @property
+    def sector(self) -> dict:
+        if self.anonymous is not None:
+            return {"code": self.anonymous.sector_code, "title": self.anonymous.sector_title}
+        return {"code": self.company.nace.code, "title": self.company.nace.title}
 
     @property
     def label(self) -> str:
         if self.show_identity:
             return self.company.name
-        nace = self.company.nace
-        return _("%(sector)s company (NACE %(code)s)") % {"sector": nace.title, "code": nace.code}
+        if self.anonymous is not None:
+            return self.anonymous.company_label
+        return _("A company")
 
     @property
     def site(self):
@@ -137,8 +158,18 @@ class MatchSide:
 
     @property
     def region_label(self) -> str:
+        if self.anonymous is not None:
+            return self.anonymous.area_name
         region = self.region
         return region.name if region is not None else ""
+
+    @property
+    def area(self) -> dict | None:
+        """{"code", "name"} of the area shown: the region, or a hidden company's label's area."""
+        if self.anonymous is not None:
+            return {"code": self.anonymous.area_code, "name": self.anonymous.area_name}
+        region = self.region
+        return {"code": region.code, "name": region.name} if region is not None else None
 
     @property
     def exact_site(self):

@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from companies.anonymity import COUNTRY, REGION, label_table
 from companies.choices import Country
 from companies.models import Region, Site
 from companies.reference import normalise_nace_input
@@ -23,7 +24,7 @@ class StreamFilterSet(django_filters.FilterSet):
         field_name="site__region", to_field_name="code", queryset=Region.objects.all(), label=_("Region"),
         method="filter_region",
     )
-    country = django_filters.ChoiceFilter(field_name="company__country", choices=Country.choices, label=_("Country"))
+    country = django_filters.ChoiceFilter(choices=Country.choices, label=_("Country"), method="filter_country")
     nace = django_filters.CharFilter(method="filter_nace", label=_("Sector (NACE)"))
     company = django_filters.NumberFilter(method="filter_company", label=_("Company"))
     status = django_filters.ChoiceFilter(choices=StreamStatus.choices, label=_("Status"))
@@ -63,7 +64,8 @@ class StreamFilterSet(django_filters.FilterSet):
         )
 
     def filter_region(self, qs, name, value):
-        return qs.filter(AnyOf("site_id", Site.objects.filter(region=value).order_by().values("pk")))
+        qs = qs.filter(AnyOf("site_id", Site.objects.filter(region=value).order_by().values("pk")))
+        return qs.filter(self._shown(lambda region_id, label: region_id == value.pk and label.area == REGION))
 
     def filter_category(self, qs, name, value):
         # A group code selects all its descendants: MAT.WOOD finds MAT.WOOD.SAWDUST too.
@@ -75,7 +77,26 @@ class StreamFilterSet(django_filters.FilterSet):
         return qs.filter(ewc_codes__code__startswith=code).distinct()
 
     def filter_nace(self, qs, name, value):
-        return qs.filter(company__nace__compact__startswith=normalise_nace_input(value))
+        code = normalise_nace_input(value)
+        qs = qs.filter(company__nace__compact__startswith=code)
+        return qs.filter(self._shown(lambda _region_id, label: label.sector_compact.startswith(code)
+                                     and label.sector_level >= 2))
+
+    def filter_country(self, qs, name, value):
+        shown = self._labelled(lambda _region_id, label: label.country == value and label.area in (REGION, COUNTRY))
+        return qs.filter((identity_q(self.user) & Q(company__country=value)) | shown)
+
+    # Sector, region and country say no more of a listing whose company is hidden from the viewer than
+    # its label (companies/anonymity.py): such a listing is found only where its *shown* sector lies
+    # under the code asked for, its shown area is the region asked for, or lies in the country.
+
+    def _labelled(self, shows) -> Q:
+        """Streams whose label (as for a viewer not told the company) satisfies `shows`."""
+        return Q(site_id__in=Site.objects.filter(label_table().sites_q(shows)).order_by().values("pk"))
+
+    def _shown(self, shows) -> Q:
+        """Streams whose company the viewer may be told, or whose label satisfies `shows`."""
+        return identity_q(self.user) | self._labelled(shows)
 
 
 class EwcCodeFilterSet(django_filters.FilterSet):

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from audit.context import note_confidential_read
+from companies.anonymity import Label, hidden_label
 from companies.geo import grid_distance_km
 from companies.roles import roles_for
 from streams.permissions import can_see_confidential, can_see_identity
@@ -42,15 +43,43 @@ class StreamView:
     approx_distance_km: int | None
 
     @property
-    def company_label(self) -> str:
-        s = self.stream
+    def anonymous(self) -> Label | None:
+        """What is shown of a company the viewer may not be told: its k-anonymous sector and area
+        (companies/anonymity.py). None when the company is shown."""
         if self.show_identity:
-            return s.company.name
-        return _("%(sector)s company (NACE %(code)s)") % {"sector": s.company.nace.title, "code": s.company.nace.code}
+            return None
+        if not hasattr(self, "_label"):
+            self._label = hidden_label(self.stream.site, self.stream.company)
+        return self._label
+
+    @property
+    def company_label(self) -> str:
+        if self.show_identity:
+            return self.stream.company.name
+        return self.anonymous.company_label
 
     @property
     def region_label(self) -> str:
-        return self.stream.site.region.name
+        if self.show_identity:
+            return self.stream.site.region.name
+        return self.anonymous.area_name
+
+    @property
+    def sector(self) -> dict:
+        """{"code", "title"} of the sector shown (the company's own, or its label's)."""
+        if self.show_identity:
+            nace = self.stream.company.nace
+            return {"code": nace.code, "title": nace.title}
+        return {"code": self.anonymous.sector_code, "title": self.anonymous.sector_title}
+
+    @property
+    def region(self) -> dict:
+        """{"code", "name"} of the area shown: the region, or for a hidden company its label's area
+        (a region, a country code, or "" for the whole Baltic Sea region)."""
+        if self.show_identity:
+            region = self.stream.site.region
+            return {"code": region.code, "name": region.name}
+        return {"code": self.anonymous.area_code, "name": self.anonymous.area_name}
 
     @property
     def distance_label(self) -> str:

@@ -103,3 +103,16 @@ class StreamFactory(factory.django.DjangoModelFactory):
         obj.normalise()
         if create:
             obj.save()
+
+
+def verified_peers(code: str = "10.51", region_code: str = "SE22", n: int = 2) -> list[Company]:
+    """`n` verified companies with NACE `code` and a site in `region_code`: with the owner they make
+    the k = 3 that lets an anonymous label show the exact class and region (companies/anonymity.py)."""
+    from django.utils import timezone
+
+    out = []
+    for _ in range(n):
+        company = CompanyFactory(nace=nace(code), verified_at=timezone.now())
+        SiteFactory(company=company, region=region(region_code))
+        out.append(company)
+    return out

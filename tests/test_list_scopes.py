@@ -23,6 +23,7 @@ from tests.factories import (
     UserFactory,
     leaf_category,
     region,
+    verified_peers,
 )
 from tests.matching.test_region_scope import joined_q
 from tests.matching.test_region_scope import matches as matches  # noqa: F401, PLC0414 (fixture)
@@ -54,6 +55,11 @@ def world(company_a, company_b, company_y, member, other_member):
     StreamFactory(site=both_fi, title="Secret heat", kind="energy", unit="MWh", visibility="private")
     exclusion_add(company=company_b, actor=None, excluded_company=company_a)
     MembershipFactory(user=UserFactory(username="boris"), company=both)
+    # Verified companies that list nothing, so every anonymous label here keeps its region and the
+    # region filter's subquery is compared on the same rows as the join (the label rule itself is
+    # tested in tests/security/reidentification/test_label_attacks.py).
+    for code in ("SE22", "FI1B"):
+        verified_peers("20.11", code)
 
 
 @pytest.fixture

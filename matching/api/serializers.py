@@ -24,8 +24,10 @@ class MatchCodeNameSerializer(serializers.Serializer):
 
 
 class MatchSectorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    title = serializers.CharField()
+    code = serializers.CharField(allow_blank=True, help_text=(
+        "The company's NACE code; where its name is hidden, the code shared by at least 3 companies "
+        "(empty for none)"))
+    title = serializers.CharField(allow_blank=True)
 
 
 class MatchStreamSerializer(serializers.Serializer):
@@ -78,12 +80,11 @@ class MatchSideSerializer(serializers.Serializer):
 
     @extend_schema_field(MatchSectorSerializer)
     def get_sector(self, side):
-        return {"code": side.company.nace.code, "title": side.company.nace.title}
+        return side.sector
 
     @extend_schema_field(MatchCodeNameSerializer(allow_null=True))
     def get_region(self, side):
-        region = side.region
-        return {"code": region.code, "name": region.name} if region is not None else None
+        return side.area
 
     @extend_schema_field(MatchStreamSerializer(allow_null=True))
     def get_stream(self, side):

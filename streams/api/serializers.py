@@ -51,8 +51,17 @@ class _CompanyBrief(serializers.Serializer):
 
 
 class _Sector(serializers.Serializer):
-    code = serializers.CharField()
-    title = serializers.CharField()
+    code = serializers.CharField(allow_blank=True, help_text=(
+        "The company's NACE code; for a company whose name is hidden, the code shared by at least 3 "
+        "companies (class, group, division or section; empty for none)"))
+    title = serializers.CharField(allow_blank=True)
+
+
+class _Area(serializers.Serializer):
+    code = serializers.CharField(allow_blank=True, help_text=(
+        "The site's region; for a company whose name is hidden, the area shared by at least 3 companies: "
+        "a region code, a country code, or empty for the whole Baltic Sea region"))
+    name = serializers.CharField()
 
 
 def months_from_mask(mask: int) -> list[int]:
@@ -120,11 +129,11 @@ class StreamSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(_Sector)
     def get_sector(self, obj):
-        return {"code": obj.company.nace.code, "title": obj.company.nace.title}
+        return self._view(obj).sector
 
-    @extend_schema_field(_Brief)
+    @extend_schema_field(_Area)
     def get_region(self, obj):
-        return {"code": obj.site.region.code, "name": obj.site.region.name}
+        return self._view(obj).region
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_site(self, obj):

@@ -17,7 +17,7 @@ from matching.choices import MatchStatus, RunKind, RunStatus
 from matching.models import Match, MatchingRun
 from matching.services import matching_run_full
 from streams.choices import Visibility
-from tests.factories import CompanyFactory, SiteFactory, StreamFactory, leaf_category, region
+from tests.factories import CompanyFactory, SiteFactory, StreamFactory, leaf_category, region, verified_peers
 
 pytestmark = [pytest.mark.django_db]
 
@@ -151,6 +151,7 @@ def test_staff_see_every_match(api, staff, world):
 
 
 def test_match_detail_has_parts_reasons_and_impact(api, member, world):
+    verified_peers("10.51", "SE22")  # with the owner, 3 companies share the need side's class and region
     body = api(member).get(f"{MATCHES}{world.ab.pk}/").json()
     assert [p["key"] for p in body["parts"]] == ["compatibility", "distance", "volume_value", "availability"]
     assert all(0 <= p["value"] <= 1 and p["label"] for p in body["parts"])

@@ -123,6 +123,8 @@ class World:
     streams: dict[int, StreamInfo]
     site_company: dict[int, int]
     personas: dict[str, Persona] = field(default_factory=dict)
+    region_country: dict[str, str] = field(default_factory=dict)  # region code -> country code
+    sections: dict[str, str] = field(default_factory=dict)  # NACE division -> section letter
     seconds: dict[str, float] = field(default_factory=dict)
     notes: dict[str, object] = field(default_factory=dict)
 
@@ -133,11 +135,30 @@ class World:
         ref = f"demo-c-{number}"
         return next((c.id for c in self.companies.values() if c.ref == ref), None)
 
-    def design_candidates(self, s: StreamInfo, persona: Persona) -> set[int]:
-        """Companies sharing what the design shows of an anonymous listing: its region and its
-        company's NACE code (the attacker knows its own companies are not the owner)."""
-        nace = self.companies[s.company_id].nace
-        return {c.id for c in self.companies.values() if s.region in c.regions and c.nace == nace} - persona.company_ids
+    def consistent(self, c: CompanyInfo, sector: str, area: str) -> bool:
+        """Whether company `c` fits a shown sector (a NACE class, group or division code, a section
+        letter, or "" for none) and area (a region code, a country code, or "" for everywhere)."""
+        if sector and sector[0].isalpha():
+            in_sector = self.sections.get(c.nace[:2]) == sector
+        else:
+            in_sector = c.nace.startswith(sector)
+        if len(area) == 2:
+            in_area = any(self.region_country.get(r) == area for r in c.regions)
+        else:
+            in_area = not area or area in c.regions
+        return in_sector and in_area
+
+    def design_candidates(self, s: StreamInfo, persona: Persona, shown: tuple[str, str] | None = None) -> set[int]:
+        """Companies consistent with what the design shows of an anonymous listing: the sector and
+        area its answers showed (`shown`, the k-anonymous label of companies/anonymity.py), or, for a
+        listing never shown, no one more than anyone (the attacker knows its own companies are not the
+        owner). Without `shown`, the exact region and NACE code: what the design showed before #18."""
+        if shown is None:
+            nace = self.companies[s.company_id].nace
+            exact = {c.id for c in self.companies.values() if s.region in c.regions and c.nace == nace}
+            return exact - persona.company_ids
+        sector, area = shown
+        return {c.id for c in self.companies.values() if self.consistent(c, sector, area)} - persona.company_ids
 
 
 def load_world() -> World:
@@ -164,7 +185,11 @@ def load_world() -> World:
         pk, cid, ref, vis, status, region, direction, kind, cat, title, desc, cat_name = row
         streams[pk] = StreamInfo(pk, cid, ref, vis, status, region, direction, kind, cat, title,
                                  f"{title}\n{desc}\n{cat_name}".lower())
-    return World(companies, streams, site_company)
+    from companies.models import NaceCode, Region
+
+    sections = dict(NaceCode.objects.filter(revision="2.1", level=2).values_list("code", "parent_code"))
+    return World(companies, streams, site_company, region_country=dict(Region.objects.values_list("code", "country")),
+                 sections=sections)
 
 
 # --- What the attacker learned ----------------------------------------------------------------------
@@ -188,6 +213,8 @@ class Observations:
     # Confidential values (stream fields, sites) shown for streams the persona may not read in full.
     confidential: list[str] = field(default_factory=list)
     listings_seen: set[int] = field(default_factory=set)
+    # Anonymous listing -> every (sector code, area code) its answers showed (should be one).
+    shown: dict[int, set[tuple[str, str]]] = field(default_factory=lambda: defaultdict(set))
     matches: dict[int, dict] = field(default_factory=dict)  # match id -> richest JSON seen
     match_where: dict[int, list[str]] = field(default_factory=lambda: defaultdict(list))
     page_km: dict[int, list[float]] = field(default_factory=lambda: defaultdict(list))  # match -> km on its page
@@ -270,6 +297,8 @@ class Attacker:
             return
         if s.visibility == "anonymous" and (s.ref or "").startswith("demo-s-"):
             self.obs.listings_seen.add(s.id)
+            if obj.get("sector") is not None and obj.get("region") is not None:
+                self.obs.shown[s.id].add((obj["sector"]["code"], obj["region"]["code"]))
         if s.visibility != "public" and obj.get("company"):
             self.obs.direct[s.id].append((f"{where}: field company={obj['company']}", frozenset({obj["company"]["id"]})))
         if obj.get("site") is not None:
@@ -332,7 +361,9 @@ class Attacker:
                 self.obs.direct[sid].append((f"stream list ?nace={code} had it", owners))
         for country in countries:
             found = self.streams(f"stream list ?country={country}", country=country)
-            owners = frozenset(c.id for c in w.companies.values() if c.country == country)
+            # An anonymous listing is found by the country its label shows: its site's.
+            owners = frozenset(c.id for c in w.companies.values()
+                               if c.country == country or any(w.region_country.get(r) == country for r in c.regions))
             for sid in found:
                 self.obs.direct[sid].append((f"stream list ?country={country} had it", owners))
 
@@ -655,7 +686,7 @@ def candidate_report(obs: Observations, world: World):
     for s in world.listings("anonymous"):
         if p.owns(s) or p.facilitates(s):
             continue
-        design = world.design_candidates(s, p)
+        design = world.design_candidates(s, p, shown_label(obs, world, s))
         answers = set(everyone)
         why = []
         for fam, xs in obs.hits.get(s.id, {}).items():
@@ -673,6 +704,41 @@ def candidate_report(obs: Observations, world: World):
                 why.append(where)
         out.append((s, design, answers, why))
     return out
+
+
+def shown_label(obs: Observations, world: World, s: StreamInfo) -> tuple[str, str]:
+    """The (sector, area) the answers showed of listing `s`; ("", "") if never shown (nothing). Two
+    different labels for one listing would tell more than either: the sweep then takes the exact
+    region and code (and `label_failures` reports it)."""
+    seen = obs.shown.get(s.id, set())
+    if len(seen) == 1:
+        return next(iter(seen))
+    if not seen:
+        return ("", "")
+    return (world.companies[s.company_id].nace, s.region)
+
+
+def design_below_k(obs: Observations, world: World, k: int = 3) -> list[str]:
+    """Anonymous listings the persona was shown whose label fits fewer than `k` companies, its own
+    included (the label's promise: k counted companies share it; the attacker's own company may be
+    one of them, so the sweep's design set, without it, can be k - 1)."""
+    out = []
+    for s in world.listings("anonymous"):
+        if obs.persona.owns(s) or obs.persona.facilitates(s) or s.id not in obs.shown:
+            continue
+        sector, area = shown_label(obs, world, s)
+        fits = [c.id for c in world.companies.values() if world.consistent(c, sector, area)]
+        if len(fits) < k:
+            out.append(f"{obs.persona.name}: anonymous listing {s.id} ({s.region}, NACE "
+                       f"{world.companies[s.company_id].nace}) shown as sector {sector!r}, area {area!r}: "
+                       f"fits {len(fits)} companies {sorted(fits)}")
+    return out
+
+
+def label_failures(obs: Observations) -> list[str]:
+    """Listings whose answers showed more than one label (pages and API must agree)."""
+    return [f"{obs.persona.name}: anonymous listing {sid} shown as {sorted(labels)}"
+            for sid, labels in sorted(obs.shown.items()) if len(labels) > 1]
 
 
 def vector(why: str) -> str:

@@ -41,8 +41,10 @@ the real URLs (APIClient / Client, signed in):
 The tests (each per attacker):
 
 - `test_the_sweep_ran`: the sweep saw most listings and sent many requests; prints the timings and
-  how many anonymous listings are already below 3 candidates by design (region + NACE code shown), a
-  figure reported, not failed on.
+  how many anonymous listings are below 3 candidates by design (the sector and area shown, minus
+  the attacker's own company), a figure reported, not failed on.
+- `test_anonymous_labels_fit_three_companies`: the sector and area shown of every anonymous listing
+  fit at least 3 companies (the attacker's own included), and all answers show it the same way.
 - `test_anonymous_listings_keep_three_candidates`: no answer narrows an anonymous listing's owning
   companies below 3; no company that lists nothing publicly is named.
 - `test_private_listings_stay_unseen`: a private listing of another company (outside a facilitator's
@@ -84,8 +86,10 @@ from tests.security.reidentification.sweep import (
     Attacker,
     Persona,
     anonymity_failures,
+    design_below_k,
     facilitator_failures,
     in_transaction,
+    label_failures,
     load_world,
     moves_with_hidden_value,
     price_failures,
@@ -239,7 +243,7 @@ def test_the_sweep_ran(sweep, demo_world):
     print(f"\n[{p.name}] {sweep.requests} requests, {len(sweep.matches)} matches read, "
           f"{len(sweep.listings_seen)}/{len(visible)} active anonymous listings seen; "
           f"{len(design_low)}/{len(targets)} anonymous listings below 3 candidates by design alone "
-          f"(region + NACE code); timings {({k: round(v, 1) for k, v in demo_world.seconds.items()})}; "
+          f"(the sector and area shown); timings {({k: round(v, 1) for k, v in demo_world.seconds.items()})}; "
           f"demo {demo_world.notes['seed']}, {demo_world.notes['matches']} matches")
     assert len(targets) >= 50
     assert len(sweep.listings_seen) >= 0.8 * len(visible), "the attacker saw too few of the listings it may see"
@@ -250,6 +254,16 @@ def test_the_sweep_ran(sweep, demo_world):
 def test_anonymous_listings_keep_three_candidates(sweep, demo_world):
     failures, _design_low = anonymity_failures(sweep, demo_world)
     _fail(failures, "anonymous listings re-identified (fewer than 3 candidate owners because of the answers)")
+
+
+def test_anonymous_labels_fit_three_companies(sweep, demo_world):
+    """Issue #18: the sector and area shown of an anonymous listing (companies/anonymity.py) fit at
+    least 3 companies, and every answer shows a listing the same way. Before the k-anonymous label,
+    region + exact NACE class fit fewer than 3 companies for all 88 of the member's listings."""
+    counted = Company.objects.filter(verified_at__isnull=False).count()
+    assert counted >= 3, "the demo has fewer than 3 verified companies: the label cannot reach k"
+    _fail(label_failures(sweep), "anonymous listings shown with different labels")
+    _fail(design_below_k(sweep, demo_world), "anonymous listings whose shown sector and area fit fewer than 3 companies")
 
 
 def test_private_listings_stay_unseen(sweep, demo_world):
