@@ -107,7 +107,7 @@ class CompanyViewSet(WriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixi
     @extend_schema(request=None, responses=CompanyVerificationSerializer)
     @action(detail=True, methods=["post"], permission_classes=[ObjectEditPermission(can_verify_company)],
             serializer_class=CompanyVerificationSerializer)
-    def verify(self, request, pk=None):
+    def verify(self, request, pk=None, **kwargs):
         """Vouch that the company is real: facilitators of its regions and staff. Idempotent (the first
         verification is kept). A company you cannot see is a 404; one you may not verify a 403."""
         return self._output(company_verify(company=self.get_object(), actor=request.user))
@@ -115,7 +115,7 @@ class CompanyViewSet(WriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixi
     @extend_schema(request=None, responses=CompanyVerificationSerializer)
     @action(detail=True, methods=["post"], permission_classes=[ObjectEditPermission(can_verify_company)],
             serializer_class=CompanyVerificationSerializer)
-    def unverify(self, request, pk=None):
+    def unverify(self, request, pk=None, **kwargs):
         """Undo a verification (the same people who may verify). Idempotent."""
         return self._output(company_unverify(company=self.get_object(), actor=request.user))
 
