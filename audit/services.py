@@ -5,6 +5,8 @@ Actions in use (dotted, `<object>.<verb>`):
 - match.transition: a match changed status. The match state machine calls
   `audit_record(action="match.transition", actor=user, obj=match, old=..., new=..., note=...)`;
   until then a pre_save receiver records every change of Match.status (audit/receivers.py).
+- company.verify, company.unverify: a facilitator or staff member vouched for a company (it counts
+  in dashboards) or undid it (companies/services.py; `company.unverify` keeps what it undid)
 - auth.login_failed  (the user_login_failed signal, with the username tried)
 - access.refused: an authenticated user asked for an object that exists but is not visible to them
   (404), or that they may see but not change (403); pages and API alike.

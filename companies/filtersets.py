@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from companies.choices import Country, NaceRevision
 from companies.models import Company, NaceCode, Region, Site
 from companies.reference import normalise_nace_input
+from companies.roles import roles_for
 
 
 class RegionFilterSet(django_filters.FilterSet):
@@ -45,10 +46,30 @@ class CompanyFilterSet(django_filters.FilterSet):
     region = django_filters.CharFilter(method="filter_region", label=_("Region code"))
     is_sme = django_filters.BooleanFilter()
     external_ref = django_filters.CharFilter()
+    unverified = django_filters.BooleanFilter(
+        method="filter_unverified", label=_("Not yet verified"),
+        help_text=_("Companies you may verify (facilitators: those with a site in your regions; staff: all), "
+                    "not yet verified (true) or verified (false). Matches none for anyone else."),
+    )
 
     class Meta:
         model = Company
-        fields = ("q", "country", "nace", "region", "is_sme", "external_ref")
+        fields = ("q", "country", "nace", "region", "is_sme", "external_ref", "unverified")
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, user=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self.user = user if user is not None else getattr(request, "user", None)
+
+    def filter_unverified(self, qs, name, value):
+        # Whether a company is verified is shown only to those who may verify it (`can_verify_company`):
+        # the filter looks only there, so nobody else learns another company's state through it.
+        roles = roles_for(self.user)
+        if not roles.is_staff:
+            if not roles.facilitator_region_ids:
+                return qs.none()
+            sites = Site.objects.filter(region_id__in=roles.facilitator_region_ids).order_by()
+            qs = qs.filter(pk__in=sites.values("company_id"))
+        return qs.filter(verified_at__isnull=value)
 
     def search(self, qs, name, value):
         return qs.filter(Q(name__icontains=value) | Q(description__icontains=value))

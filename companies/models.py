@@ -163,6 +163,12 @@ class Company(models.Model):
         _("verified at"), null=True, blank=True,
         help_text=_("Set when a facilitator or staff member has checked that the company is real."),
     )
+    # Who verified it (company_verify); empty for companies verified before this was kept, or whose
+    # verifier's account is gone.
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name=_("verified by"),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

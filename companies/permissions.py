@@ -34,6 +34,20 @@ def can_act_for_company(user, company) -> bool:
     return False
 
 
+def can_verify_company(user, company) -> bool:
+    """May vouch that `company` is real (`company_verify`) or undo it: staff, and facilitators of a
+    region where it has a site. Never its members as such, nor authorities: a company must not lift
+    itself into the statistics."""
+    roles = roles_for(user)
+    if not roles.authenticated:
+        return False
+    if roles.is_staff:
+        return True
+    if roles.facilitator_region_ids:
+        return company.sites.filter(region_id__in=roles.facilitator_region_ids).exists()
+    return False
+
+
 def can_manage_exclusions(user, company) -> bool:
     """Who a company hides from is itself confidential: its admins and staff only."""
     roles = roles_for(user)

@@ -14,7 +14,26 @@ from companies.roles import roles_for
 
 def company_list(*, user, filters=None) -> QuerySet[Company]:
     qs = Company.objects.visible_to(user).select_related("nace")
-    return CompanyFilterSet(filters or {}, queryset=qs).qs
+    return CompanyFilterSet(filters or {}, queryset=qs, user=user).qs
+
+
+def company_filterset(*, user, filters=None) -> CompanyFilterSet:
+    """The company list page's FilterSet (its form and `.qs`): the same rules as `company_list`."""
+    qs = Company.objects.visible_to(user).select_related("nace")
+    return CompanyFilterSet(filters or {}, queryset=qs, user=user)
+
+
+def verifiable_company_ids(*, user, company_ids) -> set[int]:
+    """Which of `company_ids` `user` may verify (`can_verify_company`), in one query at most: for a
+    list that shows their verification state only to those."""
+    roles = roles_for(user)
+    ids = set(company_ids)
+    if roles.is_staff:
+        return ids
+    if not roles.facilitator_region_ids or not ids:
+        return set()
+    return set(Site.objects.filter(company_id__in=ids, region_id__in=roles.facilitator_region_ids)
+               .values_list("company_id", flat=True).distinct())
 
 
 def site_list(*, user, filters=None) -> QuerySet[Site]:

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.services import audit_record
 from companies.choices import MembershipRole
 from companies.models import Company, CompetitorExclusion, Membership, Region, Site, company_name_key
 from companies.reference import nearest_region, resolve_nace
@@ -46,6 +47,7 @@ def company_create(*, actor, name: str, nace_code: str, country: str,
         name=name, country=country, entered_by=actor if roles.authenticated else None,
         entered_by_facilitator=entered_by_facilitator,
         verified_at=timezone.now() if entered_by_facilitator else None,
+        verified_by=actor if entered_by_facilitator and roles.authenticated else None,
     )
     for key in COMPANY_FIELDS:
         if key in data:
@@ -63,11 +65,33 @@ def company_create(*, actor, name: str, nace_code: str, country: str,
 
 @transaction.atomic
 def company_verify(*, company: Company, actor) -> Company:
-    """A facilitator or staff member vouches for `company` (it exists and lists its own streams).
-    Idempotent: the first verification's time is kept, since dashboards count from it."""
-    if company.verified_at is None:
-        company.verified_at = timezone.now()
-        company.save(update_fields=["verified_at", "updated_at"])
+    """A facilitator or staff member vouches for `company`: they checked that it is a real company
+    (it counts in its regions' statistics once verified for DASHBOARD_MIN_COMPANY_AGE_DAYS). Callers
+    check the permission (`can_verify_company`). Idempotent: the first verification's time and
+    verifier are kept, since dashboards count from it; only a change is audited (`company.verify`)."""
+    now = timezone.now()
+    verifier = actor if roles_for(actor).authenticated else None
+    # A conditional update: of two verifications at once, one sets the time and records the event.
+    claimed = Company.objects.filter(pk=company.pk, verified_at__isnull=True).update(
+        verified_at=now, verified_by=verifier, updated_at=now)
+    if claimed:
+        audit_record(action="company.verify", actor=verifier, obj=company, verified_at=now.isoformat())
+    company.refresh_from_db(fields=["verified_at", "verified_by", "updated_at"])
+    return company
+
+
+@transaction.atomic
+def company_unverify(*, company: Company, actor) -> Company:
+    """Undo a verification: the company leaves every dashboard figure (at its next publication), and
+    a later verification starts its waiting time again. Idempotent; only a change is audited
+    (`company.unverify`, with the verification it undid)."""
+    row = Company.objects.select_for_update().filter(pk=company.pk).values("verified_at", "verified_by_id").first()
+    if row and row["verified_at"] is not None:
+        Company.objects.filter(pk=company.pk).update(verified_at=None, verified_by=None, updated_at=timezone.now())
+        audit_record(action="company.unverify", actor=actor if roles_for(actor).authenticated else None,
+                     obj=company, was_verified_at=row["verified_at"].isoformat(),
+                     was_verified_by=row["verified_by_id"])
+    company.refresh_from_db(fields=["verified_at", "verified_by", "updated_at"])
     return company
 
 

@@ -6,6 +6,7 @@ Adapters only: parse input, call a selector or service, render. Visibility comes
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -27,13 +28,33 @@ from companies.forms import (
     freeze_choices,
 )
 from companies.models import Company, CompetitorExclusion, NaceCode
-from companies.permissions import can_act_for_company, can_edit_company, can_manage_exclusions
+from companies.permissions import (
+    can_act_for_company,
+    can_edit_company,
+    can_manage_exclusions,
+    can_verify_company,
+)
 from companies.presentation import note_site_reads
 from companies.roles import roles_for
-from companies.selectors import company_list, exclusion_list, site_list
-from companies.services import company_onboard, company_update, exclusion_add, exclusion_remove, site_create
+from companies.selectors import (
+    company_filterset,
+    company_list,
+    exclusion_list,
+    site_list,
+    verifiable_company_ids,
+)
+from companies.services import (
+    company_onboard,
+    company_unverify,
+    company_update,
+    company_verify,
+    exclusion_add,
+    exclusion_remove,
+    site_create,
+)
 from streams.choices import Visibility
 from streams.selectors import stream_list
+from streams.views import FilteredListView
 
 # Service errors about these keys belong to the site half of the onboarding page.
 SITE_ERROR_KEYS = {"latitude", "longitude", "address", "region", "site"}
@@ -72,6 +93,13 @@ def _editable_company(user, pk) -> Company:
     company = _visible_company(user, pk)
     if not can_edit_company(user, company):
         raise PermissionDenied(_("You can see this company but not change it."))
+    return company
+
+
+def _verifiable_company(user, pk) -> Company:
+    company = _visible_company(user, pk)
+    if not can_verify_company(user, company):
+        raise PermissionDenied(_("Only facilitators of the company's regions and staff verify companies."))
     return company
 
 
@@ -192,7 +220,52 @@ class CompanyDetailView(LoginRequiredMixin, View):
             "may_act": may_act,
             "may_edit": can_edit_company(request.user, company),
             "may_manage_exclusions": can_manage_exclusions(request.user, company),
+            "may_verify": can_verify_company(request.user, company),
+            "is_member": company.pk in roles_for(request.user).company_ids,
+            "min_age_days": settings.DASHBOARD_MIN_COMPANY_AGE_DAYS,
         })
+
+
+class CompanyListView(FilteredListView):
+    """The companies the viewer may see, with the same FilterSet as `/api/v1/companies/`. Facilitators
+    and staff also see which of the companies they may verify are not verified yet."""
+
+    template_name = "companies/company_list.html"
+    partial_template_name = "companies/_company_table.html"
+    primary_filters = ("q", "unverified")
+
+    def get_filterset(self):
+        return company_filterset(user=self.request.user, filters=self.request.GET)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        companies = context["object_list"]
+        roles = roles_for(self.request.user)
+        if not (roles.is_staff or roles.is_facilitator):
+            context["filter_form"].fields.pop("unverified", None)
+        verifiable = verifiable_company_ids(user=self.request.user, company_ids=[c.pk for c in companies])
+        context["rows"] = [(c, c.pk in verifiable) for c in companies]
+        return context
+
+
+class CompanyVerifyView(LoginRequiredMixin, View):
+    """POST: a facilitator of one of the company's regions, or staff, vouches that it is a real company."""
+
+    def post(self, request, pk):
+        company = _verifiable_company(request.user, pk)
+        company_verify(company=company, actor=request.user)
+        messages.success(request, _("%(name)s is verified.") % {"name": company.name})
+        return redirect(company)
+
+
+class CompanyUnverifyView(LoginRequiredMixin, View):
+    """POST: undo a verification (the same people who may verify)."""
+
+    def post(self, request, pk):
+        company = _verifiable_company(request.user, pk)
+        company_unverify(company=company, actor=request.user)
+        messages.success(request, _("%(name)s is no longer verified.") % {"name": company.name})
+        return redirect(company)
 
 
 class CompanyEditView(LoginRequiredMixin, View):

@@ -39,6 +39,28 @@ class CompanySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class CompanyVerificationSerializer(serializers.ModelSerializer):
+    """Whether a company is verified (a facilitator or staff member checked it is real; it counts in
+    dashboards DASHBOARD_MIN_COMPANY_AGE_DAYS later), as those who may verify it see it."""
+
+    verified = serializers.SerializerMethodField()
+    verified_by = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Company
+        fields = ("id", "verified", "verified_at", "verified_by")
+        read_only_fields = fields
+
+    def get_verified(self, obj) -> bool:
+        return obj.verified_at is not None
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_verified_by(self, obj) -> str | None:
+        """The verifier's name (or user name); null if not verified or not known."""
+        user = obj.verified_by
+        return (user.get_full_name() or user.get_username()) if user is not None else None
+
+
 class CompanyWriteSerializer(serializers.Serializer):
     """Input for creating or changing a company; NACE codes of either revision, dots optional."""
 

@@ -2,11 +2,13 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from companies.api.serializers import (
     CompanySerializer,
+    CompanyVerificationSerializer,
     CompanyWriteSerializer,
     CompetitorExclusionSerializer,
     CompetitorExclusionWriteSerializer,
@@ -18,11 +20,18 @@ from companies.api.serializers import (
 )
 from companies.filtersets import CompanyFilterSet, NaceCodeFilterSet, RegionFilterSet, SiteFilterSet
 from companies.models import Company, CompetitorExclusion, NaceCode, Region, Site
-from companies.permissions import ObjectEditPermission, can_edit_company, can_manage_exclusions
+from companies.permissions import (
+    ObjectEditPermission,
+    can_edit_company,
+    can_manage_exclusions,
+    can_verify_company,
+)
 from companies.selectors import exclusion_list
 from companies.services import (
     company_create,
+    company_unverify,
     company_update,
+    company_verify,
     exclusion_add,
     exclusion_remove,
     site_create,
@@ -93,6 +102,22 @@ class CompanyViewSet(WriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixi
         company = self.get_object()
         data = self._input(partial=kwargs.get("partial", False))
         return self._output(company_update(company=company, actor=request.user, **data))
+
+
+    @extend_schema(request=None, responses=CompanyVerificationSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[ObjectEditPermission(can_verify_company)],
+            serializer_class=CompanyVerificationSerializer)
+    def verify(self, request, pk=None, **kwargs):
+        """Vouch that the company is real: facilitators of its regions and staff. Idempotent (the first
+        verification is kept). A company you cannot see is a 404; one you may not verify a 403."""
+        return self._output(company_verify(company=self.get_object(), actor=request.user))
+
+    @extend_schema(request=None, responses=CompanyVerificationSerializer)
+    @action(detail=True, methods=["post"], permission_classes=[ObjectEditPermission(can_verify_company)],
+            serializer_class=CompanyVerificationSerializer)
+    def unverify(self, request, pk=None, **kwargs):
+        """Undo a verification (the same people who may verify). Idempotent."""
+        return self._output(company_unverify(company=self.get_object(), actor=request.user))
 
 
 class SiteViewSet(WriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):

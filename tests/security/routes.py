@@ -39,8 +39,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
 from companies.forms import CompanyForm
-from companies.models import CompetitorExclusion, Site
+from companies.models import Company, CompetitorExclusion, Site
 from matching.models import MatchMessage, MatchNote, RealisedExchange
 from streams.forms import StreamForm
 
@@ -140,6 +142,23 @@ def thread(match) -> dict:
 # region's facilitator see the company but are refused its exclusions.
 EXCLUSIONS = {"admin": 200, "member": 403, "facilitator": 403}
 
+# Verifying a company (it counts in dashboards): facilitators of its regions and staff; its own members
+# see it and are refused.
+VERIFIERS = {"admin": 403, "member": 403, "facilitator": 200}
+
+
+def _verified_first(company) -> dict:
+    """An undo shows only on a verified company: verify it inside the write's savepoint first (the
+    world's companies are not verified), so a refused undo leaves it verified and an allowed one not."""
+    Company.objects.filter(pk=company.pk).update(verified_at=timezone.now())
+    return {}
+
+
+VERIFY = Write(lambda c: {}, lambda c: Company.objects.filter(pk=c.pk, verified_at__isnull=False).exists(),
+               "verifies it")
+UNVERIFY = Write(_verified_first, lambda c: Company.objects.filter(pk=c.pk, verified_at__isnull=True).exists(),
+                 "unverifies it")
+
 
 def form_data(form) -> dict:
     """What a browser would post for an unchanged form."""
@@ -173,7 +192,10 @@ ROUTES: dict[str, Route] = {
     "companies:signup": public(),
     "companies:company_onboard": public(),
     "companies:nace_options": public(),
+    "companies:company_list": listing(),
     "companies:company_detail": obj("company"),
+    "companies:company_verify": obj("company", opens=VERIFIERS, writes={"post": VERIFY}),
+    "companies:company_unverify": obj("company", opens=VERIFIERS, writes={"post": UNVERIFY}),
     "companies:company_edit": obj("company", writes={"post": sets(form=lambda c: form_data(CompanyForm(instance=c)),
                                                                   name="Renamed by staff")}),
     "companies:site_create": obj("company", writes={"post": adds(
@@ -229,6 +251,8 @@ ROUTES: dict[str, Route] = {
         "patch": RENAME_COMPANY,
         "put": sets(form=lambda c: {"nace_code": c.nace.code, "country": c.country}, name="Renamed by staff"),
     }),
+    "company-verify": obj("company", opens=VERIFIERS, writes={"post": VERIFY}),
+    "company-unverify": obj("company", opens=VERIFIERS, writes={"post": UNVERIFY}),
     "site-list": creates(
         lambda t: {"company": t.company.pk, "name": "stolen", "latitude": 55.6, "longitude": 13.0}, ids="site",
     ),
