@@ -16,7 +16,7 @@ def fill(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('companies', '0005_exclusion_by_name'),
+        ('companies', '0007_company_import_key_constraints'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
