@@ -170,18 +170,6 @@ class LabelTable:
 
 # --- Building and caching the table -----------------------------------------------------------------
 
-_COUNTS_SQL = """
-SELECT s.region_id, r.country, c.verified_at IS NOT NULL, c.nace_id,
-       COUNT(DISTINCT c.id), GROUPING(s.region_id), GROUPING(r.country)
-FROM {site} s JOIN {company} c ON c.id = s.company_id JOIN {region} r ON r.id = s.region_id
-GROUP BY GROUPING SETS (
-    (s.region_id, r.country, (c.verified_at IS NOT NULL), c.nace_id),
-    (r.country, (c.verified_at IS NOT NULL), c.nace_id),
-    ((c.verified_at IS NOT NULL), c.nace_id)
-)
-"""
-
-
 def _tables():
     from companies.models import Company, NaceCode, Region, Site
 
@@ -206,15 +194,34 @@ def _version() -> str:
     return hashlib.sha1(repr(row).encode(), usedforsecurity=False).hexdigest()[:16]
 
 
+def _count_rows() -> list[tuple]:
+    """Companies per (region, country, verified, NACE code), per (country, verified, code) and per
+    (verified, code), as rows (region_id, country, verified, nace_id, n, region rolled up, country
+    rolled up). Three grouped queries, portable to the embedded SQLite of the default start."""
+    from django.db.models import BooleanField, Count, ExpressionWrapper, Q
+
+    from companies.models import Site
+
+    verified = ExpressionWrapper(Q(company__verified_at__isnull=False), output_field=BooleanField())
+    sites = Site.objects.order_by().annotate(verified=verified)
+    n = Count("company_id", distinct=True)
+    rows = [(r, c, v, k, x, 0, 0) for r, c, v, k, x in sites.values_list(
+        "region_id", "region__country", "verified", "company__nace_id").annotate(n=n).values_list(
+        "region_id", "region__country", "verified", "company__nace_id", "n")]
+    rows += [(None, c, v, k, x, 1, 0) for c, v, k, x in sites.values_list(
+        "region__country", "verified", "company__nace_id").annotate(n=n).values_list(
+        "region__country", "verified", "company__nace_id", "n")]
+    rows += [(None, None, v, k, x, 1, 1) for v, k, x in sites.values_list(
+        "verified", "company__nace_id").annotate(n=n).values_list("verified", "company__nace_id", "n")]
+    return rows
+
+
 def _build() -> LabelTable:
     from companies.models import NaceCode
 
     counts: dict[tuple, int] = defaultdict(int)
     present, region_country, rows = set(), {}, []
-    with connection.cursor() as cursor:
-        # Identifiers come from model metadata only (quoted); there are no values.
-        cursor.execute(_COUNTS_SQL.format(**_tables()))
-        rows = cursor.fetchall()
+    rows = _count_rows()
     nace = {pk: (code, title, parent, level) for pk, code, title, parent, level in NaceCode.objects.filter(
         revision=NaceRevision.REV21).values_list("pk", "code", "title", "parent_code", "level")}
     by_code = {code: parent for code, _t, parent, _l in nace.values()}

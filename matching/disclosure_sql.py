@@ -15,7 +15,7 @@ The expressions state the same formulas as `disclosure.shared_parts` with the sa
 from __future__ import annotations
 
 from django.db.models import Case, F, FloatField, Q, Value, When
-from django.db.models.functions import Cast, Greatest, Least, Power, Round
+from django.db.models.functions import Greatest, Least, Power, Round
 
 from companies.roles import roles_for
 from matching.engine.config import EngineConfig
@@ -37,7 +37,7 @@ def _f(value: float) -> Value:
 
 def band_km():
     """`streams.presentation.approximate_km` of the match's distance."""
-    d = Cast("distance_km", FloatField())
+    d = F("distance_km")
     return Case(
         When(distance_km__lt=5, then=_f(5)),
         When(distance_km__lt=50, then=Round(d / _f(5)) * _f(5)),
@@ -45,6 +45,33 @@ def band_km():
         default=Round(d / _f(50)) * _f(50),
         output_field=FloatField(),
     )
+
+
+def band_distance(radius):
+    """`disclosure.band_distance`: the middle of the band's range within the radius. The range is
+    written on the distance itself (the same steps as `band_km`), which keeps the SQL shallow."""
+    d = F("distance_km")
+
+    def step(size):  # the band of a distance in steps of `size` km
+        return Round(d / _f(size)) * _f(size)
+
+    lo = Case(
+        When(distance_km__lt=7.5, then=_f(0)),
+        When(distance_km__lt=47.5, then=step(5) - _f(2.5)),
+        When(distance_km__lt=55, then=_f(47.5)),
+        When(distance_km__lt=195, then=step(10) - _f(5)),
+        When(distance_km__lt=225, then=_f(195)),
+        default=step(50) - _f(25), output_field=FloatField(),
+    )
+    hi = Case(
+        When(distance_km__lt=7.5, then=_f(7.5)),
+        When(distance_km__lt=47.5, then=step(5) + _f(2.5)),
+        When(distance_km__lt=55, then=_f(55)),
+        When(distance_km__lt=195, then=step(10) + _f(5)),
+        When(distance_km__lt=225, then=_f(225)),
+        default=step(50) + _f(25), output_field=FloatField(),
+    )
+    return (lo + Least(hi, Greatest(lo, radius))) / _f(2)
 
 
 def _by_class(table: dict[str, float], default: float):
@@ -73,17 +100,23 @@ def _radius():
 
 
 def _pct(expr):
-    return Round(Least(_f(1), Greatest(_f(0), expr)), 2)
+    # The parts are in [0, 1] by construction (the stored ones too): rounding is all `_pct` does here.
+    # Kept shallow: SQLite's parser refuses deeply nested expressions ("parser stack overflow").
+    return Round(expr, 2)
+
+
+def _pow(expr, weight: float):
+    return expr if weight == 1 else Power(expr, _f(weight))
 
 
 def shared_score():
     """`disclosure.shared_parts(...).total` in SQL."""
     cfg = _CONFIG
-    band = band_km()
     radius = _radius()
+    at = band_distance(radius)
     dist = Case(
         When(Q(offer__max_transport_km__lte=0) | Q(need__max_transport_km__lte=0), then=_f(1)),
-        default=Greatest(_f(MIN_SHARED_DISTANCE_PART), _f(1) - Power(band / radius, _f(cfg.distance_decay_power))),
+        default=Greatest(_f(MIN_SHARED_DISTANCE_PART), _f(1) - _pow(at / radius, cfg.distance_decay_power)),
         output_field=FloatField(),
     )
     qo, qn = F("offer__quantity_yearly"), F("need__quantity_yearly")
@@ -94,14 +127,14 @@ def shared_score():
         output_field=FloatField(),
     )
     value = _by_class(dict(cfg.default_value_eur_per_unit), cfg.default_value_for("medium"))
-    transport = _f(cfg.handling_eur_per_t) + _f(cfg.transport_eur_per_tkm * cfg.road_circuity) * band
+    transport = _f(cfg.handling_eur_per_t) + _f(cfg.transport_eur_per_tkm * cfg.road_circuity) * at
     ratio = value / (value + transport)
     material = Q(offer__isnull=False, offer__kind=StreamKind.MATERIAL) | Q(offer__isnull=True, need__kind=StreamKind.MATERIAL)
     vv = Case(When(material, then=_f(cfg.volume_fit_share) * fit + _f(1 - cfg.volume_fit_share) * ratio),
               default=fit, output_field=FloatField())
     c, d, v, a = _pct(F("compatibility")), _pct(dist), _pct(vv), _pct(F("availability_part"))
-    total = (Power(c, _f(cfg.w_compatibility)) * Power(d, _f(cfg.w_distance))
-             * Power(v, _f(cfg.w_volume_value)) * Power(a, _f(cfg.w_availability)))
+    total = (_pow(c, cfg.w_compatibility) * _pow(d, cfg.w_distance)
+             * _pow(v, cfg.w_volume_value) * _pow(a, cfg.w_availability))
     penalty = Case(When(prospective=True, then=_f(cfg.prospective_penalty)), default=_f(1), output_field=FloatField())
     return _pct(total * penalty)
 

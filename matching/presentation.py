@@ -36,6 +36,7 @@ from companies.roles import roles_for
 from matching.engine.config import EngineConfig
 from matching.engine.disclosure import (
     SharedParts,
+    band_distance,
     receiver_eur_before_price,
     shared_parts,
     shared_transport_eur,
@@ -385,13 +386,14 @@ def _radius_km(match, config) -> float:
     return config.radius_for(anchor.category.value_class or "medium")
 
 
-def _shared(match, band_km: int, config) -> tuple[SharedParts, float, float]:
+def _shared(match, band_km: int, config) -> tuple[SharedParts, float, float, float]:
     """The shared parts, transport and the receiver's money before the asking price (`disclosure`)."""
     offer, need = match.offer, match.need
     anchor = offer if offer is not None else need
     material = anchor.kind == StreamKind.MATERIAL
+    radius = _radius_km(match, config)
     parts = shared_parts(
-        band_km=band_km, radius_km=_radius_km(match, config), compatibility=match.compatibility,
+        band_km=band_km, radius_km=radius, compatibility=match.compatibility,
         availability=match.availability_part, is_material=material,
         # A prospective pair has one listed quantity: the engine takes its volume fit as unknown.
         q_offer=None if match.prospective else offer.quantity_yearly,
@@ -399,12 +401,13 @@ def _shared(match, band_km: int, config) -> tuple[SharedParts, float, float]:
         value_class=anchor.category.value_class or "medium", prospective=match.prospective, config=config,
     )
     q = match.exchangeable_yearly or 0.0
-    transport = shared_transport_eur(q, band_km, is_material=material, config=config)
+    at = band_distance(band_km, radius)
+    transport = shared_transport_eur(q, at, is_material=material, config=config)
     exact_transport = float((match.impact or {}).get("transport_eur", 0.0) or 0.0)
     asking = (per_base_unit(offer.price_eur_per_unit, offer.unit, offer.kind) if offer is not None else None) or 0.0
     # eur_receiver = q * (purchase price - asking) - exact transport: add back what is not the receiver's.
     purchase = match.eur_receiver + exact_transport + q * asking
-    return parts, transport, receiver_eur_before_price(q, purchase / q if q else 0.0, transport)
+    return parts, transport, receiver_eur_before_price(q, purchase / q if q else 0.0, transport), at
 
 
 def present_match(match, *, user) -> MatchView:
@@ -453,10 +456,10 @@ def present_match(match, *, user) -> MatchView:
     )
     if not full:
         config = _CONFIG
-        view.shared, view.shared_transport, view.shared_receiver = _shared(match, approx, config)
+        view.shared, view.shared_transport, view.shared_receiver, at = _shared(match, approx, config)
         anchor = match.offer if match.offer is not None else match.need
         if anchor.kind == StreamKind.MATERIAL:
             per_km = (match.exchangeable_yearly or 0.0) * config.road_circuity * config.road_co2e_kg_per_tkm / 1000
-            view.shared_transport_co2e_t = per_km * (match.distance_km - approx)
-        view.reasons = [_redact(r, approx, transport_per_unit(approx, config)) for r in reasons]
+            view.shared_transport_co2e_t = per_km * (match.distance_km - at)
+        view.reasons = [_redact(r, approx, transport_per_unit(at, config)) for r in reasons]
     return view

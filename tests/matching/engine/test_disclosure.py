@@ -35,3 +35,13 @@ def test_transport_and_the_receivers_money_use_the_band():
     assert t == pytest.approx(300 * (2.0 + 0.10 * 1.3 * 20))
     assert shared_transport_eur(300, 20, is_material=False, config=CONFIG) == 0.0
     assert receiver_eur_before_price(300, 97.0, t) == pytest.approx(300 * 97.0 - t)
+
+
+def test_the_band_is_taken_at_the_middle_of_its_range_within_the_radius():
+    from matching.engine.disclosure import band_distance, band_range
+
+    assert band_range(5) == (0.0, 7.5) and band_range(20) == (17.5, 22.5) and band_range(300) == (275.0, 325.0)
+    assert band_distance(5, 5.0) == 2.5  # a heat pair "about 5 km" apart is not taken at its radius
+    assert band_distance(20, 250.0) == 20.0
+    heat = shared_parts(**{**BASE, "band_km": 5, "radius_km": 5.0, "is_material": False})
+    assert heat.distance == 0.5

@@ -872,6 +872,7 @@ def distance_estimates(obj: dict, config) -> list[tuple[str, float, float]]:
 
 
 def site_failures(obs: Observations, world: World, verify=None) -> list[str]:
+    from matching.engine.disclosure import band_distance
     from streams.presentation import approximate_km
 
     config, out, kinds = _config(), [], Counter()
@@ -886,8 +887,13 @@ def site_failures(obs: Observations, world: World, verify=None) -> list[str]:
         band = approximate_km(d)
         found = list(distance_estimates(obj, config))
         found += [(f"page /matches/{mid}/ shows {km} km", km, 0.05) for km in obs.page_km.get(mid, [])]
+        # The shared figures are computed at the middle of the band's range within the radius
+        # (`disclosure.band_distance`): an estimate at that point is the band too.
+        reasons = [str(r) for r in obj.get("reasons") or []]
+        radius = next((float(m.group(1)) for r in reasons if (m := RADIUS_RE.search(r))), None)
+        shown_at = {band} | ({band_distance(band, radius)} if radius else set())
         leaks = [(how, est) for how, est, slack in found
-                 if abs(est - band) > slack + 1e-6 and d > 0 and abs(est - d) <= 0.05 * d]
+                 if all(abs(est - x) > slack + 1e-6 for x in shown_at) and d > 0 and abs(est - d) <= 0.05 * d]
         if leaks and verify is not None and not verify(truth, hidden[0], "site"):
             leaks = []  # the figures do not move with the hidden site: the estimate is the band's noise
         for role in hidden:
