@@ -150,8 +150,8 @@ def _tenant(key: str, code: str, facilitator, excluded: Company, names: tuple[st
     private = StreamFactory(site=site, title=f"{marker} private offer", visibility=Visibility.PRIVATE, **secret)
     draft = StreamFactory(site=site, title=f"{marker} draft offer", status=StreamStatus.DRAFT,
                           visibility=Visibility.PUBLIC, **secret)
-    need = StreamFactory(site=partner_site, title=f"{marker} private need", direction=Direction.NEED,
-                         visibility=Visibility.PRIVATE, **secret)
+    need = StreamFactory(site=partner_site, title=f"{marker} anonymous need", direction=Direction.NEED,
+                         visibility=Visibility.ANONYMOUS, **secret)
     second_need = StreamFactory(site=partner_site, title=f"{marker} second need", direction=Direction.NEED,
                                 visibility=Visibility.PRIVATE, **secret)
     admin, member, partner_member = (UserFactory(username=n) for n in names)
@@ -166,8 +166,13 @@ def _tenant(key: str, code: str, facilitator, excluded: Company, names: tuple[st
     upload = PendingImport.objects.create(user=facilitator, filename=f"{marker}.csv", content=sheet, size=len(sheet),
                                           sha256="0" * 64)
     exclusion = CompetitorExclusion.objects.create(company=company, excluded_company=excluded)
+    # The unrevealed match: the private offer's company said yes (so the partner may see it: a private
+    # listing reaches the other party only then), the partner has not answered.
+    match = make_match(private, need)
+    match_transition(match_id=match.pk, actor=admin, action=MatchAction.ACCEPT)
+    match = Match.objects.get(pk=match.pk)
     return Tenant(key=key, marker=marker, region=reg, company=company, partner=partner, site=site,
-                  private_stream=private, draft_stream=draft, match=make_match(private, need),
+                  private_stream=private, draft_stream=draft, match=match,
                   revealed_match=revealed, run=run, upload=upload, exclusion=exclusion,
                   insiders={"admin": admin, "member": member, "partner": partner_member, "facilitator": facilitator})
 
