@@ -150,8 +150,10 @@ def _tenant(key: str, code: str, facilitator, excluded: Company, names: tuple[st
     private = StreamFactory(site=site, title=f"{marker} private offer", visibility=Visibility.PRIVATE, **secret)
     draft = StreamFactory(site=site, title=f"{marker} draft offer", status=StreamStatus.DRAFT,
                           visibility=Visibility.PUBLIC, **secret)
-    need = StreamFactory(site=partner_site, title=f"{marker} anonymous need", direction=Direction.NEED,
-                         visibility=Visibility.ANONYMOUS, **secret)
+    # Listed (anonymous): its title and description are public, so they carry no marker; its
+    # confidential composition does.
+    need = StreamFactory(site=partner_site, title=f"Anonymous need of tenant {key}", direction=Direction.NEED,
+                         visibility=Visibility.ANONYMOUS, composition=secret["composition"])
     second_need = StreamFactory(site=partner_site, title=f"{marker} second need", direction=Direction.NEED,
                                 visibility=Visibility.PRIVATE, **secret)
     admin, member, partner_member = (UserFactory(username=n) for n in names)
