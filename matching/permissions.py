@@ -15,16 +15,17 @@ from companies.roles import roles_for
 from matching.models import in_regions_q
 
 
+def side_region_ids(stream, company) -> set[int]:
+    """The regions of one side of a match: its stream's site, or every site of a prospective company
+    (the side without a stream). Uses only prefetched data."""
+    if stream is not None:
+        return {stream.site.region_id}
+    return {site.region_id for site in company.sites.all()}
+
+
 def match_region_ids(match) -> set[int]:
-    """Regions a match touches: the sites of its streams and, for a side without a stream (a
-    prospective company), that company's sites. Uses only prefetched data."""
-    ids: set[int] = set()
-    for stream, company in ((match.offer, match.source_company), (match.need, match.target_company)):
-        if stream is not None:
-            ids.add(stream.site.region_id)
-        else:
-            ids.update(site.region_id for site in company.sites.all())
-    return ids
+    """Regions a match touches: the regions of both its sides (`side_region_ids`)."""
+    return side_region_ids(match.offer, match.source_company) | side_region_ids(match.need, match.target_company)
 
 
 def sees_whole_match(user, match) -> bool:

@@ -42,6 +42,7 @@ from matching.engine.disclosure import (
     shared_transport_eur,
 )
 from matching.engine.scoring import transport_per_unit
+from matching.permissions import side_region_ids
 from matching.services import per_base_unit
 from streams.choices import StreamKind, StreamStatus, Visibility
 from streams.presentation import CONFIDENTIAL_FIELDS, approximate_km
@@ -370,13 +371,6 @@ def _stream_visible(roles, stream) -> bool:
 _CONFIG = EngineConfig()
 
 
-def _side_region_ids(stream, company) -> set[int]:
-    """The regions of one side: its stream's site, or every site of a prospective company."""
-    if stream is not None:
-        return {stream.site.region_id}
-    return {site.region_id for site in company.sites.all()}
-
-
 def _radius_km(match, config) -> float:
     """The pair's transport radius as the engine takes it (`engine.scoring.pair_radius`)."""
     given = [s.max_transport_km for s in (match.offer, match.need) if s is not None and s.max_transport_km is not None]
@@ -422,7 +416,7 @@ def present_match(match, *, user) -> MatchView:
     def knows(stream, company, own) -> bool:
         return roles.authenticated and (
             roles.is_staff or own or revealed
-            or bool(roles.facilitator_region_ids & _side_region_ids(stream, company))
+            or bool(roles.facilitator_region_ids & side_region_ids(stream, company))
         )
 
     knows_offer = knows(match.offer, match.source_company, own_offer)
