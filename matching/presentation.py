@@ -33,18 +33,10 @@ from django.utils.translation import gettext_lazy
 from audit.context import note_confidential_read
 from companies.anonymity import Label, hidden_label
 from companies.roles import roles_for
-from matching.engine.config import EngineConfig
-from matching.engine.disclosure import (
-    SharedParts,
-    band_distance,
-    receiver_eur_before_price,
-    shared_parts,
-    shared_transport_eur,
-)
-from matching.engine.scoring import transport_per_unit
+from matching.engine.disclosure import SharedParts
 from matching.permissions import side_region_ids
-from matching.services import per_base_unit
-from streams.choices import StreamKind, StreamStatus, Visibility
+from matching.shared_figures import SharedFigures, shared_figures
+from streams.choices import StreamStatus, Visibility
 from streams.presentation import CONFIDENTIAL_FIELDS, approximate_km
 
 PART_LABELS = {
@@ -62,11 +54,15 @@ PART_HELP = {
 
 # Engine wording (matching/engine/scoring.py) that only a viewer of both sides may see verbatim.
 _EXACT_DISTANCE = re.compile(r"^(?:under 1 km|\d+(?:\.\d+)? km)(?=, within )")
+# Transport is over the exact distance; the typical value that follows is public. A reason written
+# before scores left prices out carries a value built from both parties' prices: it is dropped.
 _TRANSPORT_VALUE = re.compile(
-    r"^transport about -?\d+ EUR/(\S+?) against a value of about -?\d+ EUR/\S+?"
-    r"(?: \(value partly assumed: prices not given\))?$"
+    r"^transport about -?\d+ EUR/(\S+?)(?P<typical> against a typical value of .*)?"
+    r"(?: against a value of about -?\d+ EUR/\S+?(?: \(value partly assumed: prices not given\))?)?$"
 )
-_DISPOSAL_FACTOR = re.compile(r"^disposal_co2e\.\w+:")
+# Assumption notes of the engine (matching/engine/impact.py) that tell a side's confidential fields.
+_PROVIDER_NOTE = re.compile(r"^(?:disposal_co2e\.\w+:|disposal route not given|provider's disposal cost not given)")
+_RECEIVER_NOTE = re.compile(r"^receiver's current purchase price not given")
 _PRIOR_MARK = "recorded exchange"
 
 
@@ -80,9 +76,11 @@ def estimate(value: float) -> float:
 
 def _redact(reason: str, approx_km: int, transport_per_unit_eur: float) -> str:
     """A reason as someone who does not know both sides may read it: the distance banded, transport
-    over the band, and no unit value (it is built from both parties' prices)."""
+    over the band."""
     reason = _EXACT_DISTANCE.sub(f"about {approx_km} km", reason)
-    return _TRANSPORT_VALUE.sub(lambda m: f"transport about {transport_per_unit_eur:.0f} EUR/{m.group(1)}", reason)
+    return _TRANSPORT_VALUE.sub(
+        lambda m: f"transport about {transport_per_unit_eur:.0f} EUR/{m.group(1)}{m.group('typical') or ''}", reason
+    )
 
 
 @dataclass(frozen=True)
@@ -199,10 +197,11 @@ class MatchView:
     need: MatchSide
     viewer_role: str | None
     reasons: list[str]
-    shared: SharedParts | None = None  # the figures for a viewer who does not know both sides
-    shared_transport: float = 0.0
-    shared_receiver: float = 0.0
-    shared_transport_co2e_t: float = 0.0  # the exact distance's transport CO2e minus the band's
+    figures: SharedFigures | None = None  # for a viewer who does not know both sides
+
+    @property
+    def shared(self) -> SharedParts | None:
+        return self.figures.parts if self.figures is not None else None
 
     # --- Sides ---
     @property
@@ -291,15 +290,20 @@ class MatchView:
 
     @property
     def co2e_t(self) -> float:
+        """Exact for a viewer of both sides; otherwise with the trucks over the band and, unless the
+        viewer knows the provider's side, without the avoided disposal (it follows the provider's
+        confidential disposal route; `matching.shared_figures`)."""
         if self.full:
             return round(self.match.co2e_t, 1)
-        # The engine takes the trucks' CO2e over the exact distance; a viewer of one side gets it over
-        # the band, as every other figure it is shown.
-        return estimate(self.match.co2e_t + self.shared_transport_co2e_t)
+        return estimate(self.figures.co2e_t)
 
     @property
-    def diverted_t(self) -> float:
-        return round(self.match.diverted_t, 1) if self.full else estimate(self.match.diverted_t)
+    def diverted_t(self) -> float | None:
+        """Tonnes kept from landfill or incineration: the provider's disposal route tells whether
+        there are any, so only a viewer who knows the provider's side is shown them."""
+        if self.full:
+            return round(self.match.diverted_t, 1)
+        return None if self.figures.diverted_t is None else estimate(self.figures.diverted_t)
 
     @property
     def eur_per_year(self) -> float | None:
@@ -327,7 +331,7 @@ class MatchView:
         provider's asking price (`receiver_before_price`)."""
         if self.full:
             return self._figure(self.match.eur_receiver)
-        return estimate(self.shared_receiver) if self.need.show_confidential else None
+        return estimate(self.figures.receiver_eur) if self.need.show_confidential else None
 
     @property
     def receiver_before_price(self) -> bool:
@@ -338,16 +342,20 @@ class MatchView:
         if self.full:
             return self._figure((self.match.impact or {}).get("transport_eur", 0.0))
         if self.offer.show_confidential or self.need.show_confidential:
-            return estimate(self.shared_transport)
+            return estimate(self.figures.transport_eur)
         return None
 
     @property
     def assumptions(self) -> list[str]:
         out = [str(a) for a in (self.match.impact or {}).get("assumptions", [])]
         if not self.offer.show_confidential:
-            # The factor's note names the provider's disposal route, a confidential field.
-            hidden = _("avoided disposal: a typical factor for the provider's current disposal route")
-            out = [hidden if _DISPOSAL_FACTOR.match(a) else a for a in out]
+            # These notes tell the provider's disposal route and whether it gave a disposal cost.
+            out = [a for a in out if not _PROVIDER_NOTE.match(a)]
+            if self.match.offer_id is not None:
+                out.append(_("avoided disposal and tonnes kept from landfill are counted once both companies "
+                             "said yes: they depend on the provider's current disposal route"))
+        if not self.need.show_confidential:
+            out = [a for a in out if not _RECEIVER_NOTE.match(a)]  # whether the receiver gave a price
         if not self.full:
             out.append(_("distance, transport and score from the rounded distance; the provider's asking "
                          "price counts once both companies said yes"))
@@ -364,44 +372,6 @@ def _stream_visible(roles, stream) -> bool:
         or stream.site.region_id in roles.facilitator_region_ids
         or (stream.status == StreamStatus.ACTIVE and stream.visibility in (Visibility.PUBLIC, Visibility.ANONYMOUS))
     )
-
-
-# Radii, default values and transport rates: the deployment's engine configuration differs from the
-# defaults only by the facilitators' pair penalties, which the shared figures do not use.
-_CONFIG = EngineConfig()
-
-
-def _radius_km(match, config) -> float:
-    """The pair's transport radius as the engine takes it (`engine.scoring.pair_radius`)."""
-    given = [s.max_transport_km for s in (match.offer, match.need) if s is not None and s.max_transport_km is not None]
-    if given:
-        return float(min(given))
-    anchor = match.offer if match.offer is not None else match.need
-    return config.radius_for(anchor.category.value_class or "medium")
-
-
-def _shared(match, band_km: int, config) -> tuple[SharedParts, float, float, float]:
-    """The shared parts, transport and the receiver's money before the asking price (`disclosure`)."""
-    offer, need = match.offer, match.need
-    anchor = offer if offer is not None else need
-    material = anchor.kind == StreamKind.MATERIAL
-    radius = _radius_km(match, config)
-    parts = shared_parts(
-        band_km=band_km, radius_km=radius, compatibility=match.compatibility,
-        availability=match.availability_part, is_material=material,
-        # A prospective pair has one listed quantity: the engine takes its volume fit as unknown.
-        q_offer=None if match.prospective else offer.quantity_yearly,
-        q_need=None if match.prospective else need.quantity_yearly,
-        value_class=anchor.category.value_class or "medium", prospective=match.prospective, config=config,
-    )
-    q = match.exchangeable_yearly or 0.0
-    at = band_distance(band_km, radius)
-    transport = shared_transport_eur(q, at, is_material=material, config=config)
-    exact_transport = float((match.impact or {}).get("transport_eur", 0.0) or 0.0)
-    asking = (per_base_unit(offer.price_eur_per_unit, offer.unit, offer.kind) if offer is not None else None) or 0.0
-    # eur_receiver = q * (purchase price - asking) - exact transport: add back what is not the receiver's.
-    purchase = match.eur_receiver + exact_transport + q * asking
-    return parts, transport, receiver_eur_before_price(q, purchase / q if q else 0.0, transport), at
 
 
 def present_match(match, *, user) -> MatchView:
@@ -449,11 +419,6 @@ def present_match(match, *, user) -> MatchView:
         reasons=reasons,
     )
     if not full:
-        config = _CONFIG
-        view.shared, view.shared_transport, view.shared_receiver, at = _shared(match, approx, config)
-        anchor = match.offer if match.offer is not None else match.need
-        if anchor.kind == StreamKind.MATERIAL:
-            per_km = (match.exchangeable_yearly or 0.0) * config.road_circuity * config.road_co2e_kg_per_tkm / 1000
-            view.shared_transport_co2e_t = per_km * (match.distance_km - at)
-        view.reasons = [_redact(r, approx, transport_per_unit(at, config)) for r in reasons]
+        view.figures = shared_figures(match, approx, knows_offer=knows_offer)
+        view.reasons = [_redact(r, approx, view.figures.transport_per_unit_eur) for r in reasons]
     return view

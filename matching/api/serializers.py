@@ -121,7 +121,11 @@ class MatchImpactSerializer(serializers.Serializer):
     quantity_yearly = serializers.FloatField(source="exchangeable_yearly")
     unit = serializers.CharField()
     co2e_t = serializers.FloatField(help_text="t CO2e avoided per year")
-    diverted_t = serializers.FloatField(help_text="t diverted from landfill or incineration per year")
+    diverted_t = serializers.FloatField(
+        allow_null=True,
+        help_text="t diverted from landfill or incineration per year; null for a viewer who does not know the "
+                  "provider's side (it follows the provider's confidential disposal route)",
+    )
     eur_provider = serializers.FloatField(allow_null=True, help_text="EUR per year for the offer side")
     eur_receiver = serializers.FloatField(allow_null=True, help_text="EUR per year for the need side")
     transport_eur = serializers.FloatField(allow_null=True)

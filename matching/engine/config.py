@@ -47,7 +47,9 @@ DEFAULT_RADIUS_KM = _frozen(
     }
 )
 
-# Value per base unit when prices are not given (avoided disposal cost + avoided purchase price), EUR.
+# Typical value per base unit of a value class (avoided disposal cost + avoided purchase price), EUR: the
+# value the score weighs against transport (prices stay out of scores), and the money figures' default
+# where a party gave no price.
 DEFAULT_VALUE_EUR_PER_UNIT = _frozen(
     {
         "bulk_low": 10.0,  # assumption: aggregates, ashes, slags are worth ~5-15 EUR/t delivered.
@@ -205,7 +207,7 @@ class EngineConfig:
         return float(self._radius.get(value_class, self.default_radius_km))
 
     def default_value_for(self, value_class: str) -> float:
-        """Value per base unit (EUR) assumed when neither price nor disposal cost is given."""
+        """Typical value per base unit (EUR) of a value class (see DEFAULT_VALUE_EUR_PER_UNIT)."""
         return float(self._value.get(value_class, self._value.get("medium", 80.0)))
 
     def form_factor(self, offer_form: str | None, need_form: str | None) -> float:

@@ -14,7 +14,10 @@ the unit value built from both parties' prices. So the shared parts are recomput
 - the total composes the shared parts exactly as the engine composes its parts.
 
 The money a party is shown is its own side's, and the receiver's is counted before the provider's
-asking price (see ``receiver_eur_before_price``). Pure Python, deterministic, no Django.
+asking price (see ``receiver_eur_before_price``). The CO2e shown to someone who does not know the
+provider's side leaves out the avoided disposal (``route_blind_co2e_t``): it follows the provider's
+current disposal route, a confidential field, and so does the tonnage kept from landfill or
+incineration, which such a viewer is not shown. Pure Python, deterministic, no Django.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .config import EngineConfig
+from .impact import ImpactFactors, avoided_disposal_co2e_t
 from .scoring import compose, transport_per_unit, value_ratio, volume_fit, volume_value_part
 
 # A distance part shown for a pair inside its radius never reads 0: the band may reach the radius.
@@ -107,3 +111,9 @@ def receiver_eur_before_price(quantity: float, purchase_price: float, transport_
     """The receiver's yearly money before the provider's asking price: the purchase it avoids at its own
     price, minus transport. The asking price is the provider's to tell at the introduction."""
     return max(0.0, quantity) * purchase_price - transport_eur
+
+
+def route_blind_co2e_t(co2e_t: float, *, kind: str, route: str | None, quantity: float,
+                       factors: ImpactFactors) -> float:
+    """The engine's CO2e without the part that follows the provider's disposal route."""
+    return co2e_t - avoided_disposal_co2e_t(kind, route, quantity, factors)

@@ -244,6 +244,23 @@ def _plan(
     return plan
 
 
+def avoided_disposal_co2e_t(kind: str, route: str | None, quantity: float, factors: ImpactFactors) -> float:
+    """The part of ``estimate_impact``'s CO2e that follows the provider's current disposal route (a
+    confidential field): the avoided landfill, incineration, ... for material, the avoided sewer
+    treatment for water sent to the sewer; 0 otherwise."""
+    if not route:
+        return 0.0
+    model = _model(factors)
+    q = max(0.0, float(quantity))
+    if kind == "material":
+        hit = model.factor(_DISPOSAL_KEYS.get(route) or f"disposal_co2e.{route}")
+        return q * hit[0] if hit is not None else 0.0
+    if kind == "water" and route == "sewer":
+        sewer = model.get("disposal_co2e.sewer")
+        return q * sewer[0] if sewer else 0.0
+    return 0.0
+
+
 def estimate_impact(
     offer: StreamSpec | None,
     need: StreamSpec | None,

@@ -299,10 +299,7 @@ def score_prospective(
     inside = np.where(pos, d <= radius, d <= 0.0)
     fit = np.full(len(ai), config.unknown_volume_fit)
     is_offer = T.is_offer[ai]
-    half = T.half_value[ai]
-    disp = np.where(is_offer, np.where(np.isnan(T.disposal[ai]), half, T.disposal[ai]), half)
-    buy = np.where(is_offer, half, np.where(np.isnan(T.price[ai]), half, T.price[ai]))
-    value = np.maximum(0.0, disp) + np.maximum(0.0, buy)
+    value = T.typical_value[ai]  # never a price (scoring.typical_value)
     transport = config.handling_eur_per_t + config.transport_eur_per_tkm * config.road_circuity * d
     tot = value + transport
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -6,8 +6,9 @@ that both agree (``naive_rank`` uses only the functions here).
 Parts, each in [0, 1]:
 - compatibility = base evidence (see ``compat.py``) x form factor x factors for unstated limits;
 - distance = 1 - (d / R) ** p within the radius R (0 at the radius, no candidate beyond);
-- volume/value = for material 0.5 x volume fit + 0.5 x value / (value + transport cost per tonne);
-  otherwise the volume fit (pipes and services are not costed per tonne);
+- volume/value = for material 0.5 x volume fit + 0.5 x value / (value + transport cost per tonne),
+  the value being the value class's typical value (``typical_value``: prices are confidential and stay
+  out of every score); otherwise the volume fit (pipes and services are not costed per tonne);
 - availability = share of the need's months in which the offer is available.
 """
 
@@ -72,16 +73,12 @@ def volume_fit(
     return config.unknown_volume_fit, None, None
 
 
-def unit_value(offer: StreamSpec | None, need: StreamSpec | None, value_class: str, config: EngineConfig):
-    """Value per base unit (avoided disposal cost + avoided purchase price), EUR; each missing half is
-    replaced by half the value-class default. Returns (value, used_default)."""
-    half = config.default_value_for(value_class) / 2.0
-    disp = offer.disposal_cost_eur_per_unit if offer is not None else None
-    buy = need.price_eur_per_unit if need is not None else None
-    used_default = disp is None or buy is None
-    disp = half if disp is None else disp
-    buy = half if buy is None else buy
-    return max(0.0, disp) + max(0.0, buy), used_default
+def typical_value(value_class: str, config: EngineConfig) -> float:
+    """Value per base unit the score takes for a stream of `value_class` (EUR): the class's typical
+    value, never a party's price or disposal cost. Prices are confidential until the introduction and
+    a score built from them would reveal them through the ranking (which pairs are suggested, and in
+    which order); they count in each party's own money figures (``impact.py``)."""
+    return config.default_value_for(value_class)
 
 
 def transport_per_unit(d: float, config: EngineConfig) -> float:
@@ -139,8 +136,7 @@ def score_parts(
     if dist is None:
         return None
     fit, _, _ = volume_fit(offer.quantity_yearly, need.quantity_yearly, config)
-    value, _ = unit_value(offer, need, offer.value_class, config)
-    ratio = value_ratio(value, transport_per_unit(d, config))
+    ratio = value_ratio(typical_value(offer.value_class, config), transport_per_unit(d, config))
     vv = volume_value_part(offer.kind == "material", fit, ratio, config)
     av = availability_part(offer.months, need.months)
     total = compose(compat, dist, vv, av, config)
@@ -164,12 +160,10 @@ def prospective_parts(
         return None
     fit = config.unknown_volume_fit
     if stream.direction == "offer":
-        value, _ = unit_value(stream, None, stream.value_class, config)
         av = availability_part(stream.months, ALL_MONTHS)
     else:
-        value, _ = unit_value(None, stream, stream.value_class, config)
         av = availability_part(ALL_MONTHS, stream.months)
-    ratio = value_ratio(value, transport_per_unit(d, config))
+    ratio = value_ratio(typical_value(stream.value_class, config), transport_per_unit(d, config))
     vv = volume_value_part(stream.kind == "material", fit, ratio, config)
     total = compose(compat, dist, vv, av, config) * config.prospective_penalty
     if total <= 0.0:
@@ -239,12 +233,12 @@ def volume_reasons(q_offer: float, q_need: float, unit: str, config: EngineConfi
     return out
 
 
-def value_reason(value: float, used_default: bool, d: float, unit: str, config: EngineConfig) -> str:
+def value_reason(value_class: str, d: float, unit: str, config: EngineConfig) -> str:
     t = transport_per_unit(d, config)
-    text = f"transport about {t:.0f} EUR/{unit} against a value of about {value:.0f} EUR/{unit}"
-    if used_default:
-        text += " (value partly assumed: prices not given)"
-    return _shared(text)
+    label = VALUE_CLASS_LABELS.get(value_class, value_class)
+    value = typical_value(value_class, config)
+    return _shared(f"transport about {t:.0f} EUR/{unit} against a typical value of about {value:.0f} EUR/{unit} "
+                   f"for {label}")
 
 
 @lru_cache(maxsize=65536)
@@ -307,8 +301,7 @@ def make_candidate(
     reasons.append(distance_reason(ps.distance_km, radius, src, offer.value_class))
     reasons += volume_reasons(offer.quantity_yearly, need.quantity_yearly, unit, config)
     if offer.kind == "material":
-        value, used_default = unit_value(offer, need, offer.value_class, config)
-        reasons.append(value_reason(value, used_default, ps.distance_km, unit, config))
+        reasons.append(value_reason(offer.value_class, ps.distance_km, unit, config))
     reasons.append(availability_reason(offer.months, need.months))
     q, notes = exchangeable_quantity(offer.quantity_yearly, need.quantity_yearly)
     subst = compat.rule.factor if compat.rule is not None else 1.0
@@ -348,12 +341,7 @@ def make_prospective_candidate(
         distance_reason(ps.distance_km, radius, src, stream.value_class),
     ]
     if stream.kind == "material":
-        value, used_default = (
-            unit_value(stream, None, stream.value_class, config)
-            if is_offer
-            else unit_value(None, stream, stream.value_class, config)
-        )
-        reasons.append(value_reason(value, used_default, ps.distance_km, unit, config))
+        reasons.append(value_reason(stream.value_class, ps.distance_km, unit, config))
     months = stream.months
     if norm_months(months) != ALL_MONTHS:
         reasons.append(

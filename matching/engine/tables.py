@@ -9,7 +9,7 @@ import numpy as np
 from .compat import Profile, streams_excluded
 from .config import EngineConfig
 from .geo import haversine_km_array, unit_vectors
-from .scoring import POPCOUNT, norm_months
+from .scoring import POPCOUNT, norm_months, typical_value
 from .types import FORMS, StreamSpec
 
 FORM_CODES = {None: 0, **{f: i + 1 for i, f in enumerate(FORMS)}}
@@ -44,9 +44,7 @@ class StreamTable:
         self.disposal = _opt(x.disposal_cost_eur_per_unit for x in s)
         self.max_km = _opt(x.max_km for x in s)
         self.class_radius = np.asarray([config.radius_for(x.value_class) for x in s], dtype=np.float64)
-        self.half_value = np.asarray(
-            [config.default_value_for(x.value_class) / 2.0 for x in s], dtype=np.float64
-        )
+        self.typical_value = np.asarray([typical_value(x.value_class, config) for x in s], dtype=np.float64)
         self.material = np.asarray([x.kind == "material" for x in s], dtype=bool)
         self.is_offer = np.asarray([x.direction == "offer" for x in s], dtype=bool)
         self.has_excl = np.asarray([bool(x.excluded_company_ids or x.excluded_nace) for x in s], dtype=bool)
@@ -129,9 +127,7 @@ def score_declared(
     cw = config.coverage_weight
     fit = np.where(both, cw * cov + (1.0 - cw) * absorb, config.unknown_volume_fit)
 
-    disp = np.where(np.isnan(otab.disposal[oi]), otab.half_value[oi], otab.disposal[oi])
-    buy = np.where(np.isnan(ntab.price[ni]), otab.half_value[oi], ntab.price[ni])
-    value = np.maximum(0.0, disp) + np.maximum(0.0, buy)
+    value = otab.typical_value[oi]  # never a price (scoring.typical_value)
     transport = config.handling_eur_per_t + config.transport_eur_per_tkm * config.road_circuity * d
     tot = value + transport
     with np.errstate(divide="ignore", invalid="ignore"):

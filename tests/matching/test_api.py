@@ -15,6 +15,8 @@ from django.test.utils import CaptureQueriesContext
 
 from matching.choices import MatchStatus, RunKind, RunStatus
 from matching.models import Match, MatchingRun
+from matching.presentation import present_match
+from matching.selectors import match_queryset
 from matching.services import matching_run_full
 from streams.choices import Visibility
 from tests.factories import CompanyFactory, SiteFactory, StreamFactory, leaf_category, region, verified_peers
@@ -155,7 +157,10 @@ def test_match_detail_has_parts_reasons_and_impact(api, member, world):
     body = api(member).get(f"{MATCHES}{world.ab.pk}/").json()
     assert [p["key"] for p in body["parts"]] == ["compatibility", "distance", "volume_value", "availability"]
     assert all(0 <= p["value"] <= 1 and p["label"] for p in body["parts"])
-    assert body["score_percent"] == round(world.ab.score * 100)
+    # A party of one side is shown the shared score (from the distance band), not the engine's.
+    shown = present_match(match_queryset(user=member).get(pk=world.ab.pk), user=member).score
+    assert body["score"] == shown and body["score_percent"] == round(shown * 100)
+    assert abs(shown - world.ab.score) < 0.05
     assert body["reasons"]
     assert body["impact"]["assumptions"]
     assert body["impact"]["unit"] == "t"

@@ -161,7 +161,8 @@ def test_a_company_sees_its_streams_with_their_best_partners(web, member, world)
     assert "Suggested partners" in html
     for label in ("Compatibility", "Distance", "Volume and value", "Availability over the year"):
         assert label in html
-    assert "<meter" in html and f"{round(world.ab.score * 100)} %" in html
+    shown = present_match(match_queryset(user=member).get(pk=world.ab.pk), user=member).score  # the shared score
+    assert "<meter" in html and f"{round(shown * 100)} %" in html
     assert "t CO2e avoided" in html and "For you: about" in html
     assert world.ab.get_absolute_url() in html
 

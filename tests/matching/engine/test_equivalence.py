@@ -90,6 +90,27 @@ def test_the_same_inputs_give_identical_output():
 
 
 @settings(max_examples=20, deadline=None)
+@given(seed=st.integers(min_value=0, max_value=10**9), price_seed=st.integers(min_value=0, max_value=10**6))
+def test_which_pairs_are_suggested_and_their_order_never_depend_on_prices(seed, price_seed):
+    """A party that changes its own price and reads its suggestions again learns nothing of its
+    partners' prices: the kept pairs (top K, min score), their scores and order are the same whatever
+    the prices and disposal costs (only the money figures follow them)."""
+    offers, needs, companies = random_world(seed)
+    kw = {"config": TEST_CONFIG, "rules": RULES, "companies": companies, "priors": maestri_priors()}
+    first = rank_candidates(offers, needs, **kw)
+    rng = random.Random(price_seed)
+
+    def reprice(s):
+        return dataclasses.replace(s, price_eur_per_unit=rng.choice([None, rng.uniform(-50, 500)]),
+                                   disposal_cost_eur_per_unit=rng.choice([None, rng.uniform(0, 500)]))
+
+    second = rank_candidates([reprice(o) for o in offers], [reprice(n) for n in needs], **kw)
+    assert [(key_of(c), c.score, c.parts, c.reasons) for c in second] == [
+        (key_of(c), c.score, c.parts, c.reasons) for c in first
+    ]
+
+
+@settings(max_examples=20, deadline=None)
 @given(seed=st.integers(min_value=0, max_value=10**9), shuffle_seed=st.integers(min_value=0, max_value=10**6))
 def test_shuffled_input_gives_the_same_output(seed, shuffle_seed):
     offers, needs, companies = random_world(seed)

@@ -152,6 +152,40 @@ def test_changing_ones_own_price_and_reading_again_gives_nothing_of_the_partner(
     assert not within_5_percent(guess, ASKING), (guess, low, high, v_low, v_high)
 
 
+def test_the_partners_hidden_money_changes_neither_the_score_nor_which_pairs_are_kept(member, a_need, b_offer,
+                                                                                        pair):
+    """Which pairs become suggestions (a top K per stream and a minimum score) and the order staff and
+    facilitators read come from the engine's score: an attacker who fills its need's top K with copies
+    it prices itself would read the partner's price off the cut. The score leaves prices out."""
+    before = (pair.score, pair.parts, pair.reasons)
+    for asking, disposal in ((ASKING * 20, 0.0), (-30.0, DISPOSAL * 10), (None, None)):
+        b_offer.price_eur_per_unit, b_offer.disposal_cost_eur_per_unit = asking, disposal
+        b_offer.save()
+        matching_run_for_stream(stream=b_offer)
+        match = Match.objects.get(offer=b_offer, need=a_need)
+        assert (match.score, match.parts, match.reasons) == before, (asking, disposal)
+
+
+def test_co2e_and_tonnes_kept_from_landfill_do_not_tell_the_providers_disposal_route(api, member, other_member,
+                                                                                      a_need, b_offer, pair):
+    """The avoided disposal follows the provider's current route (landfill, incineration, recycling...),
+    a confidential field: the receiver reads the same CO2e, no tonnage kept from landfill and the same
+    notes whatever the route, while the provider (who knows its route) reads figures that follow it."""
+    seen, own = [], []
+    for route in ("landfill", "recycling", ""):
+        b_offer.disposal_route = route
+        b_offer.save()
+        matching_run_for_stream(stream=b_offer)
+        match = Match.objects.get(offer=b_offer, need=a_need)
+        body = read(api, member, match)["impact"]
+        seen.append((body["co2e_t"], body["diverted_t"], body["assumptions"]))
+        own.append(read(api, other_member, match)["impact"]["co2e_t"])
+        assert body["diverted_t"] is None and not any("disposal route" in a and "not given" in a
+                                                      for a in body["assumptions"])
+    assert seen[0] == seen[1] == seen[2], seen
+    assert len(set(own)) > 1, own  # the figure does depend on the route for whoever may know it
+
+
 def test_a_party_cannot_compute_the_partners_disposal_cost_from_the_volume_value_part(api, member, pair):
     body = read(api, member, pair)
     parts = {p["key"]: p["value"] for p in body["parts"]}
