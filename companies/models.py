@@ -303,7 +303,8 @@ class CompetitorExclusionQuerySet(models.QuerySet):
 
     def in_sectors_of(self, company_ids) -> models.QuerySet:
         """Ids of the companies under a NACE code that one of `company_ids` excludes, as a subquery.
-        Sector exclusions hide both ways: the sector is always shown, so they reveal no name."""
+        For the excluder's own view, where the company's name (hence its code) is already shown, like
+        `named_by`; where it is not, its label decides (`matching.exclusions`)."""
         ids = list(company_ids)
         codes = NaceCode.objects.filter(Exists(self.filter(
             StartsWith(OuterRef("code"), F("excluded_nace__code")), company_id__in=ids,
@@ -328,8 +329,8 @@ class CompetitorExclusion(models.Model):
     excluded unless that company's name is already shown to it: it still sees the excluded company's
     listings, and its matches with it while that side is anonymous or private to it; it loses them
     only where the excluded company's name is shown (its listing on the match is public, or the match
-    is revealed). NACE exclusions hide both ways (the sector is always shown) and are never matched by
-    the engine; by-name exclusions are matched, and `visible_to` hides them. See docs/facilitation.md."""
+    is revealed) or, for a NACE exclusion, where the sector its label shows lies under the code. The
+    engine is given no exclusion; `Match.objects.visible_to` applies them. See docs/facilitation.md."""
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="exclusions")
     excluded_company = models.ForeignKey(

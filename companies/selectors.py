@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from companies.filtersets import CompanyFilterSet, SiteFilterSet
-from companies.models import Company, CompetitorExclusion, NaceCode, Site
+from companies.models import Company, CompetitorExclusion, Site
 from companies.roles import roles_for
 
 
@@ -85,44 +84,3 @@ def excluded_viewer_company_ids(viewer_company_ids: Iterable[int]) -> set[int]:
     if not ids:
         return set()
     return {row["company_id"] for row in CompetitorExclusion.objects.hiding_from(ids)}
-
-
-def _in_list(column: str, ids: list[int]) -> tuple[str, list[int]]:
-    return f"{column} IN ({', '.join(['%s'] * len(ids))})", ids
-
-
-def excluded_company_pairs(company_ids: Iterable[int] | None = None) -> set[tuple[int, int]]:
-    """Unordered pairs `(min_id, max_id)` of companies that must never be matched with each other.
-
-    A pair is in the set when either company excludes the other by a NACE code equal to or above
-    the other's code (division "10" and group "10.5" cover class "10.51"): the sector is always
-    shown, so refusing the pair reveals nothing. Exclusions of a company (picked or by name) are not
-    here: the engine matches those pairs and `Match.objects.visible_to` hides them from the excluded
-    company (dropping them would make the excluder's anonymous suggestions vanish, naming the company
-    behind them). With `company_ids`, only pairs with at least one side in it are returned (the
-    one-stream run passes its company). One query whatever the size: the NACE exclusions expanded to
-    concrete companies by one join in the database.
-    """
-    ids = None if company_ids is None else sorted({int(i) for i in company_ids})
-    if ids == []:
-        return set()
-    pairs: set[tuple[int, int]] = set()
-    exclusion, nace, company = (m._meta.db_table for m in (CompetitorExclusion, NaceCode, Company))
-    # Table names come from _meta; every value is a parameter.
-    sql = (
-        f"SELECT e.company_id, c.id FROM {exclusion} e "  # noqa: S608
-        f"JOIN {nace} n ON n.id = e.excluded_nace_id "
-        f"JOIN {nace} cn ON cn.revision = n.revision AND cn.code LIKE n.code || '%%' "
-        f"JOIN {company} c ON c.nace_id = cn.id "
-        f"WHERE c.id <> e.company_id"
-    )
-    params: list[int] = []
-    if ids is not None:
-        left, p1 = _in_list("e.company_id", ids)
-        right, p2 = _in_list("c.id", ids)
-        sql += f" AND ({left} OR {right})"
-        params = p1 + p2
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        pairs.update((min(a, b), max(a, b)) for a, b in cursor.fetchall())
-    return pairs

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from companies.roles import roles_for
 from matching.choices import MatchAction, MatchStatus, OptIn, RejectionReason, RunKind, RunStatus
+from matching.exclusions import excluded_for
 from symbiosis.expressions import AnyOf
 
 
@@ -39,38 +40,6 @@ def in_regions_q(region_ids, *, prospective_sources: bool = False, hashed: bool 
     return q
 
 
-def _excluded_for(company_ids) -> Q:
-    """The matches of `company_ids` that competitor exclusion hides from them (docs/facilitation.md):
-
-    - the partner excludes one of them (picked, by name or by NACE code): an exclusion hides the
-      excluder from the excluded, whatever its listing shows;
-    - they exclude the partner's sector (NACE): sector exclusions hide both ways, the sector being
-      always shown;
-    - they exclude the partner by name (or picked it), and its name is already shown to them on this
-      match: its listing here is public, or the match is revealed. While the partner is anonymous or
-      private to them, hiding the match would name the company behind it (add the exclusion, watch
-      the suggestion vanish), so it stays.
-
-    Uncorrelated subqueries over the exclusion table (a few rows per company): PostgreSQL evaluates
-    each once and tests the match rows against a hash, so the list's plan keeps its shape."""
-    from companies.models import CompetitorExclusion
-    from streams.choices import Visibility
-    from streams.models import Stream
-
-    exclusions = CompetitorExclusion.objects
-    excluders = exclusions.hiding_from(company_ids)
-    sectors = exclusions.in_sectors_of(company_ids)
-    named = exclusions.named_by(company_ids)
-    public = Stream.objects.filter(visibility=Visibility.PUBLIC, company_id__in=named).order_by().values("pk")
-    revealed = Q(revealed_at__isnull=False)
-    return (
-        Q(source_company_id__in=excluders) | Q(target_company_id__in=excluders)
-        | Q(source_company_id__in=sectors) | Q(target_company_id__in=sectors)
-        | (Q(source_company_id__in=named) & (revealed | Q(offer_id__in=public)))
-        | (Q(target_company_id__in=named) & (revealed | Q(need_id__in=public)))
-    )
-
-
 def private_unanswered_q(role: str, streams=None) -> Q:
     """Matches whose `role` side ("offer" or "need") is a private listing (among `streams`, a
     queryset of streams; all by default) that has not said yes to the match."""
@@ -95,7 +64,7 @@ class MatchQuerySet(models.QuerySet):
     def visible_to(self, user) -> MatchQuerySet:
         """Matches `user` may see: those of their own companies' streams (either side; one whose other
         side is a private listing only after that side said yes) that competitor exclusion does not
-        hide from them (`_excluded_for`), every match touching a site in a region they facilitate, all
+        hide from them (`matching.exclusions`), every match touching a site in a region they facilitate, all
         for staff. Authorities see aggregates only, never single matches."""
         roles = roles_for(user)
         if not roles.authenticated:
@@ -108,7 +77,7 @@ class MatchQuerySet(models.QuerySet):
             Q(target_company_id__in=roles.company_ids) & ~private_unanswered_q("offer")
         )
         if roles.company_ids:
-            own &= ~_excluded_for(roles.company_ids)
+            own &= ~excluded_for(roles.company_ids)
         if roles.facilitator_region_ids:
             # Prospective matches have no need; their target company's sites decide. A private listing
             # in another region stays hidden from them as from a party (`private_elsewhere_q`).

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -121,26 +121,13 @@ def per_base_unit(value, unit: str, kind: str) -> float | None:
     return float(value) / float(factor) if factor else float(value)
 
 
-def company_exclusions(company_ids: Iterable[int] | None = None) -> dict[int, frozenset[int]]:
-    """Competitor exclusions as the engine takes them: company id -> the companies it must never be
-    matched with, both ways (a company that excludes another, by name or by NACE code, is excluded by
-    it too). With `company_ids`, only pairs that involve one of them."""
-    from companies.selectors import excluded_company_pairs
-
-    out: dict[int, set[int]] = {}
-    for a, b in excluded_company_pairs(company_ids):
-        out.setdefault(a, set()).add(b)
-        out.setdefault(b, set()).add(a)
-    return {k: frozenset(v) for k, v in out.items()}
-
-
-def load_specs(queryset, exclusions: dict[int, frozenset[int]] | None = None, *, by_ids: bool = False,
-               taxonomy: _Taxonomy | None = None) -> list[engine.StreamSpec]:
+def load_specs(queryset, *, by_ids: bool = False, taxonomy: _Taxonomy | None = None) -> list[engine.StreamSpec]:
     """Convert stream rows to engine specs with two queries (rows, then their EWC codes).
-    `exclusions` (from `company_exclusions`) gives each stream its company's excluded partners.
+    Competitor exclusions are not passed to the engine: every exclusion is applied where matches are
+    read (`Match.objects.visible_to`), so that no exclusion changes which pairs the engine keeps (an
+    excluder watching its suggestions vanish would learn its partners' companies or exact sectors).
     `by_ids` reads the EWC codes by the loaded ids (for a few hundred rows, and for a union queryset)
     instead of repeating the queryset as a subquery; `taxonomy` saves its check when the caller has it."""
-    exclusions = exclusions or {}
     rows = list(queryset.values_list(*SPEC_FIELDS))
     ewc: dict[int, list[str]] = {}
     through = Stream.ewc_codes.through
@@ -165,15 +152,12 @@ def load_specs(queryset, exclusions: dict[int, frozenset[int]] | None = None, *,
             value_class=value_class or "medium", nace_division=nace[:2], nace_class=nace.replace(".", ""),
             disposal_route=(route if route in _ROUTES else ("other" if route else None)),
             description=title, category_name=cat_name, valid_from=vfrom, valid_until=vuntil,
-            excluded_company_ids=exclusions.get(company_id, frozenset()),
         ))
     return specs
 
 
-def load_companies(site_filter: Q | None = None,
-                   exclusions: dict[int, frozenset[int]] | None = None) -> list[engine.CompanySpec]:
+def load_companies(site_filter: Q | None = None) -> list[engine.CompanySpec]:
     """One representative location (the first site) per company, for prospective matching."""
-    exclusions = exclusions or {}
     qs = Site.objects.order_by("company_id", "pk")
     if site_filter is not None:
         qs = qs.filter(site_filter)
@@ -182,7 +166,7 @@ def load_companies(site_filter: Q | None = None,
         if company_id in seen:
             continue
         seen.add(company_id)
-        out.append(_company_spec(company_id, lat, lon, nace, exclusions))
+        out.append(_company_spec(company_id, lat, lon, nace))
     return out
 
 
@@ -194,11 +178,10 @@ def engine_place(lat: float, lon: float) -> tuple[float, float]:
     return grid_cell_centre(lat, lon, settings.LOCATION_GRID_KM)
 
 
-def _company_spec(company_id: int, lat: float, lon: float, nace: str,
-                  exclusions: dict[int, frozenset[int]]) -> engine.CompanySpec:
+def _company_spec(company_id: int, lat: float, lon: float, nace: str) -> engine.CompanySpec:
     lat, lon = engine_place(lat, lon)
     return engine.CompanySpec(id=company_id, nace_division=nace[:2], nace_class=nace.replace(".", ""), lat=lat,
-                              lon=lon, excluded_company_ids=exclusions.get(company_id, frozenset()))
+                              lon=lon)
 
 
 def matchable_streams():
@@ -321,9 +304,8 @@ def matching_run_shard(*, run: MatchingRun, shard: int, progress: Callable[[str,
     Returns the number of staged candidates."""
     n = run.shards_total
     t0 = time.perf_counter()
-    exclusions = company_exclusions()
-    specs = load_specs(matchable_streams(), exclusions)
-    companies = load_companies(exclusions=exclusions)
+    specs = load_specs(matchable_streams())
+    companies = load_companies()
     t_load = time.perf_counter() - t0
     t1 = time.perf_counter()
     stats: dict = {}
@@ -464,8 +446,7 @@ def _counterpart_area(spec: engine.StreamSpec, config: engine.EngineConfig, taxo
 
 
 def _load_counterparts(spec: engine.StreamSpec, *, config: engine.EngineConfig,
-                       rules: tuple[engine.SubstitutionRule, ...], taxonomy: _Taxonomy,
-                       exclusions: dict[int, frozenset[int]]) -> list[engine.StreamSpec]:
+                       rules: tuple[engine.SubstitutionRule, ...], taxonomy: _Taxonomy) -> list[engine.StreamSpec]:
     """The active streams of other companies that the engine could pair with `spec` (a superset: the
     engine applies the exact rules), in two queries (rows, then their EWC codes), ordered by id."""
     other = Direction.NEED if spec.direction == Direction.OFFER else Direction.OFFER
@@ -481,7 +462,7 @@ def _load_counterparts(spec: engine.StreamSpec, *, config: engine.EngineConfig,
     if not parts:
         return []
     qs = parts[0].union(*parts[1:]) if len(parts) > 1 else parts[0]
-    specs = load_specs(qs, exclusions, by_ids=True, taxonomy=taxonomy)
+    specs = load_specs(qs, by_ids=True, taxonomy=taxonomy)
     return sorted(specs, key=lambda s: s.id)
 
 
@@ -500,8 +481,8 @@ def _company_nace_codes_cached(_key: tuple) -> dict[int, str]:
     return dict(NaceCode.objects.filter(with_site).order_by().values_list("pk", "code"))
 
 
-def _prospective_companies(spec: engine.StreamSpec, *, config: engine.EngineConfig, priors,
-                           exclusions: dict[int, frozenset[int]]) -> list[engine.CompanySpec]:
+def _prospective_companies(spec: engine.StreamSpec, *, config: engine.EngineConfig,
+                           priors) -> list[engine.CompanySpec]:
     """The companies a full run could make prospective counterparts of `spec`, in two small queries.
 
     A full run's company index holds every company with a site; `spec` takes its prospective companies
@@ -522,7 +503,7 @@ def _prospective_companies(spec: engine.StreamSpec, *, config: engine.EngineConf
     first_site = ~Exists(Site.objects.filter(company_id=OuterRef("company_id"), pk__lt=OuterRef("pk")))
     rows = Site.objects.filter(company__nace_id__in=nace_ids).filter(
         _bbox(spec.lat, spec.lon, radius), first_site).order_by("company_id")
-    return [_company_spec(cid, lat, lon, code_of[nace_id], exclusions)
+    return [_company_spec(cid, lat, lon, code_of[nace_id])
             for cid, lat, lon, nace_id in rows.values_list("company_id", "latitude", "longitude", "company__nace_id")]
 
 
@@ -536,11 +517,10 @@ def matching_run_for_stream(*, stream: Stream, run: MatchingRun | None = None,
     clock = _PhaseClock(timings)
     stream_ids = [stream.pk]
     taxonomy = _taxonomy()
-    exclusions = company_exclusions([stream.company_id])
     # The row lock serialises concurrent runs for the same stream so they cannot interleave retire
     # and insert; the locked row is the one matched.
-    spec_list = load_specs(Stream.objects.select_for_update(of=("self",)).filter(pk=stream.pk), exclusions,
-                           by_ids=True, taxonomy=taxonomy)
+    spec_list = load_specs(Stream.objects.select_for_update(of=("self",)).filter(pk=stream.pk), by_ids=True,
+                           taxonomy=taxonomy)
     clock.lap("load")
     result = _retire(stream_ids)
     flagged = _flag_changed(stream_ids)
@@ -550,8 +530,8 @@ def matching_run_for_stream(*, stream: Stream, run: MatchingRun | None = None,
         return counts
     spec = spec_list[0]
     config, rules, priors = engine_config(), engine_rules(), engine_priors()
-    counterparts = _load_counterparts(spec, config=config, rules=rules, taxonomy=taxonomy, exclusions=exclusions)
-    companies = _prospective_companies(spec, config=config, priors=priors, exclusions=exclusions)
+    counterparts = _load_counterparts(spec, config=config, rules=rules, taxonomy=taxonomy)
+    companies = _prospective_companies(spec, config=config, priors=priors)
     clock.lap("load")
     as_of = timezone.now().date()
     index = engine.CandidateIndex(counterparts, config=config, rules=rules, companies=companies, priors=priors,

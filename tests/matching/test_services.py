@@ -1,7 +1,6 @@
 """The matching adapter against the database: specs, full runs with shards, one-stream runs."""
 
 import pytest
-from django.db.models import Q
 
 from companies.geo import grid_cell_centre, haversine_km
 from matching.choices import MatchStatus, RunKind, RunStatus
@@ -280,23 +279,29 @@ def test_export_matches_writes_one_line_per_match_with_the_documented_keys(whey_
     assert row["impact"]["co2e_t"] == pytest.approx(m.co2e_t) and row["rank"] == 1
 
 
-def test_competitor_exclusions_reach_full_runs_one_stream_runs_and_prospective_suggestions(whey_pair, member):
+def test_no_exclusion_changes_what_any_kind_of_run_keeps(whey_pair, member):
+    """Exclusions are applied where matches are read (`matching.exclusions`), never by the engine: a
+    pair that vanished from a run would tell the excluder its partner's company or exact sector."""
     from companies.services import exclusion_add
 
     offer, need = whey_pair
     _full_run()
+    before = set(Match.objects.values_list("offer_id", "need_id", "source_company_id", "target_company_id", "score"))
     assert Match.objects.filter(offer=offer, need=need).exists()
-    # Company A excludes company B's whole NACE division: never matched, either way, in any kind of run.
     exclusion_add(company=offer.company, actor=member, nace_code=need.company.nace.code[:2])
-    pair = Q(source_company=offer.company, target_company=need.company) | Q(
-        source_company=need.company, target_company=offer.company)
+    exclusion_add(company=need.company, actor=None, excluded_company=offer.company)
+
+    def kept():
+        return set(Match.objects.values_list("offer_id", "need_id", "source_company_id", "target_company_id",
+                                             "score"))
+
     _full_run(shards=2)
-    assert not Match.objects.filter(pair).exists()
+    assert kept() == before
     matching_run_for_stream(stream=need)
     matching_run_for_stream(stream=offer)
-    assert not Match.objects.filter(pair).exists()
+    assert kept() == before
     _full_run(shards=1)
-    assert not Match.objects.filter(pair).exists()
+    assert kept() == before
 
 
 def test_one_stream_runs_equal_the_engine_over_every_stream_and_company_on_demo_data():
@@ -309,19 +314,12 @@ def test_one_stream_runs_equal_the_engine_over_every_stream_and_company_on_demo_
 
     from companies import demo
     from matching import engine
-    from matching.services import (
-        company_exclusions,
-        engine_config,
-        engine_priors,
-        engine_rules,
-        load_companies,
-    )
+    from matching.services import engine_config, engine_priors, engine_rules, load_companies
 
     demo.seed(streams=600, seed=7)
-    exclusions = company_exclusions()
-    specs = load_specs(Stream.objects.filter(status="active"), exclusions)
+    specs = load_specs(Stream.objects.filter(status="active"))
     index = engine.CandidateIndex(specs, config=engine_config(), rules=engine_rules(),
-                                  companies=load_companies(exclusions=exclusions), priors=engine_priors(),
+                                  companies=load_companies(), priors=engine_priors(),
                                   as_of=timezone.now().date())
     fields = ("offer_id", "need_id", "source_company_id", "target_company_id")
     for spec in random.Random(3).sample(specs, 60):

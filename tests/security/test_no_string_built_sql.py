@@ -36,7 +36,6 @@ REVIEWED = {
                                          "_insert_sql(); every value bound",
     ("symbiosis/pgcopy.py", "copy_columns"): "COPY into quoted identifiers from model metadata; data is binary",
     ("symbiosis/pgcopy.py", "_dtype"): "not SQL: an error message that names the COPY format",
-    ("companies/selectors.py", "excluded_company_pairs"): "table names from model metadata; ids are %s",
     ("streams/importing.py", "records"): "not SQL: an error message ('copy just the import rows')",
     ("matching/dashboards/queries.py", "_run"): "executes the statements below with bound parameters",
     ("matching/dashboards/queries.py", "listings"): "ORM-compiled SQL and fixed measures; values bound",

@@ -87,6 +87,31 @@ def test_adding_and_removing_an_exclusion_does_not_name_an_anonymous_partner(api
     assert api(other_member).get(f"/api/v1/matches/{ab.pk}/").status_code == 200
 
 
+@pytest.mark.parametrize("code", ["class", "group"])
+def test_a_sector_exclusion_finer_than_the_partners_label_does_not_place_it(api, member, other_member, company_a,
+                                                                           company_b, company_y, code):
+    """Beta's anonymous need is labelled at a wide sector (too few verified companies share its class
+    in the region). Alice excludes NACE codes one by one; if her suggestion vanishes (now, or after the
+    next matching run), Beta's code lies under the one she excluded, finer than its label shows."""
+    from companies.anonymity import hidden_label
+    from tests.matching.test_api import build_world
+
+    world = build_world(company_a, company_b, company_y)
+    client = api(member)
+    before = _view(client)
+    shown = hidden_label(world.b_need.site, company_b).sector_code
+    exact = company_b.nace.code
+    probe = exact if code == "class" else exact[:4]
+    assert shown != exact and not shown.startswith(probe), (shown, probe)  # the label is coarser
+    created = client.post(_exclusions_url(company_a), {"nace_code": probe}, format="json")
+    assert created.status_code == 201, created.content
+    assert _view(client) == before, "the suggestion vanished: the partner is under the excluded code"
+    matching_run_full(run=MatchingRun.objects.create(kind=RunKind.FULL, shards_total=1, status=RunStatus.RUNNING))
+    assert _view(client) == before, "the next matching run dropped the pair: the partner is under the code"
+    ab = world.ab.__class__.objects.get(offer=world.a_offer, need=world.b_need)
+    assert api(other_member).get(f"/api/v1/matches/{ab.pk}/").status_code == 404  # Beta is kept away
+
+
 def test_a_party_cannot_learn_the_exclusion_from_the_answers_to_its_moves(api, member, other_member, facilitator,
                                                                           company_a, company_b, company_y, mailoutbox,
                                                                           django_capture_on_commit_callbacks):
