@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "streams",
     "matching",
     "audit",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -307,7 +307,7 @@ def test_one_stream_runs_equal_the_engine_over_every_stream_and_company_on_demo_
 
     from django.utils import timezone
 
-    from companies import demo
+    from demo import services as demo
     from matching import engine
     from matching.services import (
         company_exclusions,
