@@ -82,7 +82,7 @@ def prepare_data(db_url: str, redis_url: str, streams: int, password: str) -> di
         timings["run_matching_s"] = round(time.monotonic() - t, 1)
     code = (
         "from benchmarks._load import shape_funnel; shape_funnel()\n"
-        "from companies.demo import set_demo_passwords; "
+        "from demo.services import set_demo_passwords; "
         f"set_demo_passwords({password!r})\n"
     )
     subprocess.run([sys.executable, str(ROOT / "manage.py"), "shell", "-c", code], check=True, env=env, cwd=ROOT)

@@ -13,7 +13,7 @@ MATCHING_REAP_EVERY_SECONDS, and it re-queues every run whose heartbeat is stale
 - Re-queueing is a conditional UPDATE that repeats the staleness test, so two reapers (or a reaper
   and a worker that just claimed the run) cannot both win; the task is dispatched after commit.
 - Work stays idempotent: the claim only takes QUEUED runs, shards replace their staging rows and count
-  once, and the finalise step turns RUNNING into DONE once under a row lock (matching/services.py).
+  once, and the finalise step turns RUNNING into DONE once under a row lock (matching/services/runs.py).
 - A run that was started MATCHING_RUN_MAX_ATTEMPTS times and went stale again is marked FAILED
   instead: a job that kills its worker every time must not loop forever.
 """

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Case, Count, F, Prefetch, Q, QuerySet, When, Window
+from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, QuerySet, Value, When, Window
 from django.db.models.functions import RowNumber
 
 from companies.models import Site
@@ -19,7 +19,7 @@ from matching import disclosure_sql
 from matching.choices import RunKind
 from matching.filtersets import MatchFilterSet, MatchingRunFilterSet
 from matching.forms import DEFAULT_MATCH_ORDERING, ordering_terms
-from matching.models import Match, MatchingRun, MatchRegion, private_elsewhere_q
+from matching.models import PART_FIELDS, Match, MatchingRun, MatchRegion, private_elsewhere_q
 from matching.permissions import can_run_matching
 from streams.choices import StreamStatus
 from streams.models import Stream
@@ -208,3 +208,41 @@ def run_list(*, user, filters=None) -> QuerySet[MatchingRun]:
     elif not roles.is_staff:
         qs = qs.filter(Q(requested_by=user) | Q(kind=RunKind.FULL))
     return MatchingRunFilterSet(filters or {}, queryset=qs).qs
+
+
+# --- Export -----------------------------------------------------------------------------------------
+
+EXPORT_KEYS = (
+    "offer_id", "offer_ref", "need_id", "need_ref", "source_company_id", "source_company_ref",
+    "target_company_id", "target_company_ref", "rank", "score", "parts", "prospective", "distance_km", "impact",
+)
+_EXPORT_IMPACT_COLUMNS = ("exchangeable_yearly", "unit", "co2e_t", "diverted_t", "eur_provider", "eur_receiver")
+_EXPORT_IMPACT_KEYS = ("quantity_yearly", "unit", "co2e_t", "diverted_t", "eur_provider", "eur_receiver")
+
+
+def match_export_rows():
+    """Every match, for operators (`manage.py export_matches`; no user scope): a dict per match with the
+    keys of EXPORT_KEYS, its rank within the offer (or within the need for need-anchored prospects)."""
+    anchor_is_need = Case(When(offer_id__isnull=True, then=F("need_id")), default=Value(0), output_field=IntegerField())
+    qs = (
+        Match.objects.annotate(
+            rank=Window(RowNumber(), partition_by=[F("offer_id"), anchor_is_need], order_by=[F("score").desc(), F("pk")])
+        )
+        .values_list(
+            "offer_id", "offer__external_ref", "need_id", "need__external_ref", "source_company_id",
+            "source_company__external_ref", "target_company_id", "target_company__external_ref", "rank", "score",
+            *PART_FIELDS.values(), "prospective", "distance_km", *_EXPORT_IMPACT_COLUMNS,
+        )
+        .order_by("offer_id", "need_id", "rank")
+    )
+    head = EXPORT_KEYS[:EXPORT_KEYS.index("parts")]  # the columns before the parts, read as they are
+    p = len(head)
+    tail = EXPORT_KEYS[p + 1:-1]  # prospective, distance_km
+    q = p + len(PART_FIELDS)
+    for row in qs.iterator(chunk_size=5000):
+        out = dict(zip(head, row[:p], strict=True))
+        out["parts"] = dict(zip(PART_FIELDS, row[p:q], strict=True))
+        out.update(zip(tail, row[q:q + len(tail)], strict=True))
+        # Impact figures from the row's columns (full runs store numbers only; see matching/explain.py).
+        out["impact"] = dict(zip(_EXPORT_IMPACT_KEYS, row[q + len(tail):], strict=True))
+        yield out

@@ -2,30 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import time
-
 from celery import shared_task
-from django.conf import settings
 
 from matching.choices import RunStatus
-
-
-def _slow_down_for_tests(run_id: int, shard: int) -> None:
-    """Test-only delay (MATCHING_SHARD_DELAY_MS, 0 in production): the shard beats its heart, records
-    the pool process's pid in the run's message and sleeps before doing its real work, so the kill
-    tests (tests/matching/test_job_kills.py) can kill a worker reliably in the middle of a job."""
-    delay = settings.MATCHING_SHARD_DELAY_MS / 1000
-    if delay <= 0:
-        return
-    from django.utils import timezone
-
-    from matching.models import MatchingRun
-
-    MatchingRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
-        heartbeat_at=timezone.now(), message=f"shard {shard} working in pid {os.getpid()}"
-    )
-    time.sleep(delay)
 
 
 @shared_task(bind=True, max_retries=3, default_retry_delay=30, acks_late=True)
@@ -43,12 +22,12 @@ def matching_full_run_task(self, run_id: int) -> None:
 @shared_task(bind=True, max_retries=3, default_retry_delay=10, acks_late=True)
 def matching_shard_task(self, run_id: int, shard: int) -> None:
     from matching.models import MatchingRun
-    from matching.services import matching_run_mark_failed, matching_run_shard
+    from matching.services import matching_run_mark_failed, matching_run_shard, matching_run_shard_begin
 
     run = MatchingRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).first()
     if run is None:
         return
-    _slow_down_for_tests(run_id, shard)
+    matching_run_shard_begin(run_id=run_id, shard=shard)
     try:
         staged = matching_run_shard(run=run, shard=shard)
     except Exception as exc:

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "streams",
     "matching",
     "audit",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -148,7 +149,10 @@ CELERY_BEAT_SCHEDULE = {
 MATCHING_RUN_STALE_SECONDS = envint("MATCHING_RUN_STALE_SECONDS", CELERY_TASK_TIME_LIMIT + 120)
 # A run started this many times that went stale again is marked failed.
 MATCHING_RUN_MAX_ATTEMPTS = envint("MATCHING_RUN_MAX_ATTEMPTS", 3)
-# Test-only: milliseconds each shard sleeps before its work (the kill tests); 0 in production.
+# Recovery drill: milliseconds each shard waits, once its worker has written its pid into the run's
+# message, before it ranks (matching.services.matching_run_shard_begin). Set it on a staging system
+# to kill a worker in the middle of a job and watch the run recover, as
+# tests/matching/test_job_kills.py does; 0 (no wait) everywhere else.
 MATCHING_SHARD_DELAY_MS = envint("MATCHING_SHARD_DELAY_MS", 0)
 
 # Distances shown to someone who may not see a site are measured between the centres of grid cells

@@ -1,7 +1,7 @@
 from django.db import migrations, models
 from django.db.models import F, Q
 
-DEMO_PREFIX = "demo-c-"  # companies.demo.COMPANY_PREFIX, frozen here
+DEMO_PREFIX = "demo-c-"  # demo.planning.COMPANY_PREFIX, frozen here
 
 
 def verify_vouched_companies(apps, schema_editor):

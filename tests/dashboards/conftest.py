@@ -48,7 +48,7 @@ def establish(companies=None, *, days: int = 400) -> None:
 
 
 def _seed_demo(streams: int) -> None:
-    from companies import demo
+    from demo import services as demo
 
     demo.seed(streams=streams, seed=7)
 

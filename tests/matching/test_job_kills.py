@@ -1,9 +1,9 @@
 """No matching job is ever lost: real Celery workers, started as subprocesses and killed by their pid.
 
 Each worker is `celery -A symbiosis worker --pool prefork --concurrency 1` on the test database and
-the test's Redis. A shard sleeps MATCHING_SHARD_DELAY_MS before its work (the real code path with a
-delay, see matching.tasks._slow_down_for_tests) and writes the pid of the pool process into the run's
-message, so a kill lands in the middle of the job. The test process plays beat: it calls the reaper
+the test's Redis. A shard writes the pid of the pool process into the run's message and waits
+MATCHING_SHARD_DELAY_MS before its work (the recovery-drill setting, see
+matching.services.matching_run_shard_begin), so a kill lands in the middle of the job. The test process plays beat: it calls the reaper
 while it waits, exactly as the `matching-reap-stale-runs` schedule does in production.
 
 - Killing the pool child: Celery requeues the message (acks_late + reject_on_worker_lost), a new

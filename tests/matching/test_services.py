@@ -312,7 +312,7 @@ def test_one_stream_runs_equal_the_engine_over_every_stream_and_company_on_demo_
 
     from django.utils import timezone
 
-    from companies import demo
+    from demo import services as demo
     from matching import engine
     from matching.services import engine_config, engine_priors, engine_rules, load_companies
 
@@ -344,3 +344,58 @@ def test_a_company_is_a_prospect_where_its_first_site_is_as_in_a_full_run(whey_p
     one = set(Match.objects.filter(offer=offer, prospective=True).values_list("target_company_id", flat=True))
     assert far.pk not in full
     assert one == full
+
+
+def test_run_matching_records_its_full_run_as_a_dispatched_run_is(whey_pair):
+    import io
+
+    from django.core.management import call_command
+
+    from matching import engine
+
+    out = io.StringIO()
+    call_command("run_matching", "--shards", "2", verbosity=0, stdout=out, stderr=io.StringIO())
+    run = MatchingRun.objects.get()
+    assert (run.kind, run.status, run.shards_total, run.shards_done, run.attempts) == (
+        RunKind.FULL, RunStatus.DONE, 2, 2, 1)
+    assert run.engine_version == engine.ENGINE_VERSION and run.started_at is not None
+    assert out.getvalue().startswith(f"run {run.pk}: {Match.objects.count()} matches")
+
+
+def test_run_matching_for_one_stream_records_a_stream_run_that_its_matches_name(whey_pair):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    from matching import engine
+
+    offer, need = whey_pair
+    out = io.StringIO()
+    call_command("run_matching", "--stream", str(need.pk), stdout=out)
+    run = MatchingRun.objects.get()
+    assert (run.kind, run.stream_id, run.status, run.attempts) == (RunKind.STREAM, need.pk, RunStatus.DONE, 1)
+    assert run.engine_version == engine.ENGINE_VERSION and run.counts["matches"] >= 1
+    assert Match.objects.get(offer=offer, need=need).run_id == run.pk
+    assert out.getvalue().strip() == f"stream {need.pk}: {run.counts}"
+    with pytest.raises(CommandError, match="No stream with id"):
+        call_command("run_matching", "--stream", str(need.pk + offer.pk + 1000))
+    assert MatchingRun.objects.count() == 1
+
+
+def test_a_shard_names_its_worker_process_and_waits_the_drill_delay(whey_pair, settings):
+    import os
+    import time
+
+    from matching.services import matching_run_shard_begin
+
+    run = MatchingRun.objects.create(kind=RunKind.FULL, shards_total=2, status=RunStatus.RUNNING)
+    settings.MATCHING_SHARD_DELAY_MS = 0
+    t0 = time.monotonic()
+    matching_run_shard_begin(run_id=run.pk, shard=1)
+    assert time.monotonic() - t0 < 0.2
+    run.refresh_from_db()
+    assert run.message == f"shard 1 working in pid {os.getpid()}" and run.heartbeat_at is not None
+    settings.MATCHING_SHARD_DELAY_MS = 300
+    t0 = time.monotonic()
+    matching_run_shard_begin(run_id=run.pk, shard=0)
+    assert time.monotonic() - t0 >= 0.3

@@ -3,9 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from matching.choices import RunKind, RunStatus
-from matching.models import MatchingRun
-from matching.services import matching_run_for_stream, matching_run_full
+from matching.services import matching_run_here
 from streams.models import Stream
 
 
@@ -18,15 +16,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, stream=None, shards=2, verbosity=1, **options):
         if stream is not None:
-            obj = Stream.objects.filter(pk=stream).first()
-            if obj is None:
-                raise CommandError(f"No stream with id {stream}.")
-            counts = matching_run_for_stream(stream=obj)
-            self.stdout.write(f"stream {stream}: {counts}")
+            try:
+                run = matching_run_here(stream_id=stream)
+            except Stream.DoesNotExist as exc:
+                raise CommandError(str(exc)) from None
+            self.stdout.write(f"stream {stream}: {run.counts}")
             return
         if shards < 1:
             raise CommandError("--shards must be at least 1")
-        run = MatchingRun.objects.create(kind=RunKind.FULL, shards_total=shards, status=RunStatus.RUNNING)
         bar = tqdm(total=100, unit="%", desc="Matching", disable=verbosity == 0, file=self.stderr._out)
 
         def progress(label, fraction):
@@ -34,12 +31,7 @@ class Command(BaseCommand):
             bar.update(max(0, round(fraction * 100) - bar.n))
 
         try:
-            run = matching_run_full(run=run, progress=progress)
-        except Exception as exc:
-            from matching.services import matching_run_mark_failed
-
-            matching_run_mark_failed(run_id=run.pk, error=repr(exc))
-            raise
+            run = matching_run_here(shards=shards, progress=progress)
         finally:
             bar.update(100 - bar.n)
             bar.close()

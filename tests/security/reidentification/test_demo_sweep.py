@@ -1,6 +1,6 @@
 """Issue #18: a re-identification sweep over the demo data that plays the attacker.
 
-The module seeds `companies.demo.seed(streams=N_STREAMS)` once (module-scoped, inside a transaction
+The module seeds `demo.services.seed(streams=N_STREAMS)` once (module-scoped, inside a transaction
 that is rolled back with the module, like tests/security/fuzzing.py), runs a full matching run in
 process (`matching_run_full`, what `manage.py run_matching` calls), and signs up a new company
 through the product's own pages (`/accounts/signup/`, `/companies/onboard/`) that lists, through the
@@ -75,8 +75,8 @@ from django.db import transaction
 from django.test import Client, TestCase, override_settings
 from rest_framework.test import APIClient
 
-from companies import demo
 from companies.models import Company, Site
+from demo import services as demo
 from matching.choices import RunKind, RunStatus
 from matching.models import Match, MatchingRun
 from matching.services import matching_run_full

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from companies import demo
+from demo import planning, services
 
 
 class Command(BaseCommand):
@@ -21,7 +21,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument(
             "--streams", type=int, default=None, metavar="N",
-            help=f"build exactly N streams (default: {demo.DEFAULT_COMPANIES} companies, about 1000 streams)",
+            help=f"build exactly N streams (default: {planning.DEFAULT_COMPANIES} companies, about 1000 streams)",
         )
         parser.add_argument("--seed", type=int, default=42, help="random seed (default 42): same seed, same data")
         parser.add_argument("--reset", action="store_true", help="delete all demo rows and demo users first")
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         verbose = options["verbosity"] > 0
         started = time.monotonic()
         if reset:
-            deleted = demo.reset()
+            deleted = services.reset()
             self.stdout.write(f"Deleted {deleted['companies']} demo companies and their rows.")
 
         bar = tqdm(desc="Seeding streams", unit="stream", file=sys.stderr, disable=not verbose)
@@ -48,8 +48,8 @@ class Command(BaseCommand):
             bar.update(done - bar.n)
 
         try:
-            created = demo.seed(streams=streams, seed=seed, progress=progress)
-        except demo.DemoDataError as exc:
+            created = services.seed(streams=streams, seed=seed, progress=progress)
+        except services.DemoDataError as exc:
             raise CommandError(str(exc)) from None
         finally:
             bar.close()
@@ -60,11 +60,11 @@ class Command(BaseCommand):
             f"(the demo spans {created['regions']} regions in {created['countries']} countries)."
         ))
         if password or print_logins or settings.DEBUG:
-            chosen = password or (demo.DEMO_PASSWORD if settings.DEBUG else None)
-            chosen = demo.set_demo_passwords(chosen)
-            width = max(len(u) for u, _ in demo.DEMO_USERS)
+            chosen = password or (services.DEMO_PASSWORD if settings.DEBUG else None)
+            chosen = services.set_demo_passwords(chosen)
+            width = max(len(u) for u, _ in services.DEMO_USERS)
             self.stdout.write("Demo logins (same password for all):")
-            for username, role in demo.DEMO_USERS:
+            for username, role in services.DEMO_USERS:
                 self.stdout.write(f"  {username:<{width}}  {role}")
             self.stdout.write(f"  password: {chosen}")
         else:
