@@ -30,9 +30,9 @@ from matching import engine
 from matching.choices import MatchStatus, RunKind, RunStatus
 from matching.engine.columns import MatchColumns
 from matching.engine.prospective import nace_sector, prospective_divisions, prospective_sectors
-from matching.explain import impact_dict
 from matching.finalise import apply_staged
 from matching.models import PART_FIELDS, Match, MatchCandidate, MatchingRun
+from matching.signals import pair_penalties, run_queued
 from streams.choices import Direction, StreamStatus
 from streams.models import EwcCode, ResourceCategory, Stream, SubstitutionRule
 from streams.units import UNITS
@@ -52,14 +52,24 @@ MATCH_COLUMNS = (
 _ROUTES = {"landfill", "incineration", "energy_recovery", "recycling", "sewer", "other"}
 
 
+def impact_dict(imp: engine.Impact) -> dict:
+    """An engine impact estimate as stored in `Match.impact`."""
+    return {
+        "quantity_yearly": imp.quantity_yearly, "unit": imp.unit, "diverted_t": imp.diverted_t,
+        "co2e_t": imp.co2e_t, "eur_provider": imp.eur_provider, "eur_receiver": imp.eur_receiver,
+        "transport_eur": imp.transport_eur, "assumptions": list(imp.assumptions),
+    }
+
+
+
 # --- Engine inputs -------------------------------------------------------------------------------
 
 def engine_config() -> engine.EngineConfig:
     """The one engine configuration of this deployment (defaults documented in engine/config.py),
-    with the facilitators' rejection penalties (matching/facilitation/penalties.py)."""
-    from matching.facilitation.penalties import engine_pair_penalties
-
-    return engine.EngineConfig(pair_penalties=engine_pair_penalties())
+    with the pair penalties the apps above answer `matching.signals.pair_penalties` with (the
+    facilitators' rejection penalties, facilitation/penalties.py)."""
+    penalties = tuple(p for _, answer in pair_penalties.send(sender=Match) for p in answer)
+    return engine.EngineConfig(pair_penalties=penalties)
 
 
 def engine_rules() -> tuple[engine.SubstitutionRule, ...]:
@@ -285,17 +295,12 @@ def matching_run_create(*, kind: str = RunKind.FULL, stream: Stream | None = Non
                         shards: int | None = None, stream_id: int | None = None) -> MatchingRun:
     """Record a queued run and dispatch its task after commit (`stream_id` instead of `stream` when
     the caller has only the id)."""
-    from matching.tasks import matching_full_run_task, matching_run_for_stream_task
-
     shards = shards or getattr(settings, "MATCHING_SHARDS", 2)
     run = MatchingRun.objects.create(
         kind=kind, stream_id=stream.pk if stream is not None else stream_id, requested_by=requested_by,
         shards_total=shards if kind == RunKind.FULL else 1, engine_version=engine.ENGINE_VERSION,
     )
-    if kind == RunKind.FULL:
-        transaction.on_commit(lambda: matching_full_run_task.delay(run.pk))
-    else:
-        transaction.on_commit(lambda: matching_run_for_stream_task.delay(run.pk))
+    transaction.on_commit(lambda: run_queued.send(sender=MatchingRun, run=run))
     return run
 
 
