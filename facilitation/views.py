@@ -1,7 +1,7 @@
 """Facilitation pages: the match page with its facilitation part, the review queue with bulk moves,
 the pipeline board, moves of one match, private notes, the message thread (htmx), recording a
-realised exchange, notifications and the rejection penalties. A match the user may not see is a 404; a move they may not make is a 403
-(or a page message when the match's state forbids it)."""
+realised exchange, notifications and the rejection penalties. A match the user may not see is a
+404; a move they may not make is a 403 (or a page message when the match's state forbids it)."""
 
 from __future__ import annotations
 
@@ -40,11 +40,11 @@ from facilitation.services import (
     realised_exchange_record,
 )
 from facilitation.transitions import NotPermitted, TransitionError, match_transition
-from matching import views as matching_views
 from matching.choices import MatchAction
 from matching.moves import actor_role, allowed_actions
 from matching.presentation import present_match
 from matching.selectors import match_pages, match_queryset
+from matching.views import MatchDetailView as MatchPageView
 from matching.views import filter_form_context
 from streams.views import wants_partial
 
@@ -81,7 +81,7 @@ def detail_context(user, match) -> dict:
     }
 
 
-class MatchDetailView(matching_views.MatchDetailView):
+class MatchDetailView(MatchPageView):
     """The match page with what facilitation adds: moves, timeline, notes, thread, flags."""
 
     template_name = "facilitation/match_detail.html"

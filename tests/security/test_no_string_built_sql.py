@@ -19,7 +19,7 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("companies", "streams", "matching", "symbiosis")
+APPS = ("companies", "streams", "matching", "facilitation", "dashboards", "symbiosis")
 SQL_CALLS = {"execute", "executemany", "copy_expert", "copy_from", "raw", "extra", "RawSQL"}
 SQL_TEXT = re.compile(r"\b(SELECT|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|COPY|WITH\s+\w+\s+AS)\b", re.I)
 
