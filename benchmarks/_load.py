@@ -109,7 +109,8 @@ def shape_funnel(seed: int = 5) -> None:
     most implemented ones; spread creation dates over 18 months (inside `manage.py shell`)."""
     from django.db import transaction
 
-    from matching.models import Match, RealisedExchange
+    from facilitation.models import RealisedExchange
+    from matching.models import Match
 
     if RealisedExchange.objects.exists():
         return

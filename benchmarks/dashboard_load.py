@@ -154,7 +154,7 @@ def main() -> int:
         naive = naive_key_figures(REGION)
         naive_ms = (time.perf_counter() - t) * 1000.0
         from companies.models import Region
-        from matching.dashboards import build
+        from dashboards import build
 
         t = time.perf_counter()
         build.summaries([Region.objects.get(code=REGION)])

@@ -158,7 +158,7 @@ class Company(models.Model):
     entered_by_facilitator = models.BooleanField(_("entered by a facilitator"), default=False)
     # When a facilitator or staff member vouched for the company (entered it on its behalf, or checked
     # a self-registered one). Dashboards and open data count only companies verified for a while
-    # (matching/dashboards/suppression.py): a company made up to lift a cell over k = 3 does not count.
+    # (dashboards/suppression.py): a company made up to lift a cell over k = 3 does not count.
     verified_at = models.DateTimeField(
         _("verified at"), null=True, blank=True,
         help_text=_("Set when a facilitator or staff member has checked that the company is real."),

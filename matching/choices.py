@@ -27,7 +27,7 @@ class RunStatus(models.TextChoices):
 
 
 class MatchAction(models.TextChoices):
-    """The moves of a match (see `matching/facilitation/transitions.py` for who may make which)."""
+    """The moves of a match (see `facilitation/transitions.py` for who may make which)."""
 
     REVIEW = "review", _("Start review")
     APPROVE = "approve", _("Approve")

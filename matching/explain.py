@@ -18,14 +18,15 @@ from matching import engine
 from matching.engine.columns import explain_declared, explain_prospective
 from matching.engine.compat import CompatCache
 from matching.engine.scoring import PairScore
-
-
-def impact_dict(imp: engine.Impact) -> dict:
-    return {
-        "quantity_yearly": imp.quantity_yearly, "unit": imp.unit, "diverted_t": imp.diverted_t,
-        "co2e_t": imp.co2e_t, "eur_provider": imp.eur_provider, "eur_receiver": imp.eur_receiver,
-        "transport_eur": imp.transport_eur, "assumptions": list(imp.assumptions),
-    }
+from matching.services import (
+    engine_config,
+    engine_priors,
+    engine_rules,
+    impact_dict,
+    load_companies,
+    load_specs,
+)
+from streams.models import Stream
 
 
 def _pair_score(m) -> PairScore:
@@ -39,9 +40,6 @@ def _pair_score(m) -> PairScore:
 def explain_matches(matches: Iterable) -> None:
     """Fill ``reasons`` and ``impact`` of matches stored without them (in memory; nothing is saved).
     Three queries for any number of matches: streams, their EWC codes, prospective companies."""
-    from matching.services import engine_config, engine_priors, engine_rules, load_companies, load_specs
-    from streams.models import Stream
-
     todo = [m for m in matches if not m.reasons]
     if not todo:
         return
@@ -76,3 +74,11 @@ class ExplainedModelIterable(ModelIterable):
         rows = list(super().__iter__())
         explain_matches(rows)
         yield from rows
+
+
+def explained(queryset):
+    """`queryset` (of matches) whose rows come with reasons and impact notes (rebuilt on read for
+    full-run rows, which store numbers only). For pages, API and exports, not for bulk work."""
+    qs = queryset._chain()
+    qs._iterable_class = ExplainedModelIterable
+    return qs

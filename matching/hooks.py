@@ -41,12 +41,12 @@ def stream_changed(stream_id: int, *, closed: bool | None = None) -> None:
 
 
 def _withdraw_if_closed(stream_id: int) -> None:
-    from matching.facilitation.transitions import matches_withdraw_for_stream
+    from matching.signals import stream_closed
     from streams.choices import StreamStatus
     from streams.models import Stream
 
     if Stream.objects.filter(pk=stream_id, status=StreamStatus.CLOSED).exists():
-        matches_withdraw_for_stream(stream_id)
+        stream_closed.send(sender=Stream, stream_id=stream_id)
 
 
 def _schedule(stream_ids: list[int]) -> None:

@@ -6,11 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from companies.roles import roles_for
-from matching.choices import MatchAction, MatchStatus, OptIn, RejectionReason, RunKind, RunStatus
+from matching.choices import MatchStatus, OptIn, RunKind, RunStatus
 from matching.exclusions import excluded_for
 from symbiosis.expressions import AnyOf
 
@@ -85,15 +84,6 @@ class MatchQuerySet(models.QuerySet):
             return self.filter(own | (in_regions_q(regions) & ~private_elsewhere_q(regions)))
         return self.filter(own)
 
-    def explained(self) -> MatchQuerySet:
-        """Rows come with reasons and impact notes (rebuilt on read for full-run rows, which store
-        numbers only; see matching/explain.py). For pages, API and exports, not for bulk work."""
-        from matching.explain import ExplainedModelIterable
-
-        qs = self._chain()
-        qs._iterable_class = ExplainedModelIterable
-        return qs
-
     def retirable(self) -> MatchQuerySet:
         """Suggestions a new matching result may replace: nobody works on them yet and neither party
         has answered (double opt-in). `matching/finalise.py` states the same rule in SQL."""
@@ -135,7 +125,7 @@ class Match(models.Model):
     distance_part = models.FloatField(_("distance part"), default=0)
     volume_value_part = models.FloatField(_("volume and value part"), default=0)
     availability_part = models.FloatField(_("availability part"), default=0)
-    # Empty for full-run rows, which store numbers only; `Match.objects.explained()` rebuilds them.
+    # Empty for full-run rows, which store numbers only; `matching.explain.explained()` rebuilds them.
     reasons = models.JSONField(_("reasons"), default=list, blank=True)
     distance_km = models.FloatField(_("distance (km)"))
     exchangeable_yearly = models.FloatField(_("exchangeable per year"), default=0)
@@ -151,7 +141,7 @@ class Match(models.Model):
         help_text=_("A stream changed or closed after a facilitator started working on this match."),
     )
     # Double opt-in: each party's answer; identities and hidden fields are revealed to both once
-    # `revealed_at` is set (see matching/facilitation/transitions.py).
+    # `revealed_at` is set (see facilitation/transitions.py).
     provider_response = models.CharField(_("provider's answer"), max_length=3, choices=OptIn.choices, blank=True,
                                          default="", db_default="")
     provider_answered_at = models.DateTimeField(null=True, blank=True)
@@ -318,145 +308,3 @@ class MatchCandidate(models.Model):
 
     def __str__(self) -> str:
         return f"candidate {self.offer_id}->{self.need_id} ({self.score:.2f})"
-
-
-class RealisedExchange(models.Model):
-    """An implemented exchange as recorded by a facilitator: when it started and the real yearly
-    quantities, which feed the realised impact on dashboards and company reports."""
-
-    match = models.OneToOneField(Match, on_delete=models.CASCADE, related_name="realised")
-    started_on = models.DateField(_("started on"))
-    quantity_yearly = models.FloatField(_("real quantity per year"))
-    unit = models.CharField(max_length=8)
-    co2e_t = models.FloatField(_("t CO2e avoided per year"), default=0)
-    diverted_t = models.FloatField(_("t diverted from landfill or incineration per year"), default=0)
-    eur_provider = models.FloatField(_("EUR per year, provider"), default=0)
-    eur_receiver = models.FloatField(_("EUR per year, receiver"), default=0)
-    water_m3 = models.FloatField(_("m3 water per year"), default=0)
-    energy_mwh = models.FloatField(_("MWh per year"), default=0)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    note = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ("-started_on", "pk")
-        constraints = [
-            models.CheckConstraint(condition=Q(quantity_yearly__gt=0), name="realised_quantity_gt_0"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.match} since {self.started_on}"
-
-
-# --- Facilitation ----------------------------------------------------------------------------------
-
-
-class MatchEvent(models.Model):
-    """One move of a match, for its timeline: who did what when (UTC), from which status to which,
-    and why. Opt-in answers that do not change the status are events too (from == to)."""
-
-    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    actor_role = models.CharField(max_length=12, help_text=_("facilitator, staff, offer, need or system"))
-    action = models.CharField(max_length=10, choices=MatchAction.choices)
-    from_status = models.CharField(max_length=14, choices=MatchStatus.choices)
-    to_status = models.CharField(max_length=14, choices=MatchStatus.choices)
-    reason_code = models.CharField(max_length=16, choices=RejectionReason.choices, blank=True)
-    comment = models.TextField(blank=True)
-    at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    class Meta:
-        ordering = ("at", "pk")
-        constraints = [
-            models.CheckConstraint(
-                condition=~Q(action=MatchAction.REJECT) | ~Q(reason_code=""), name="matchevent_reject_has_reason"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.match_id}: {self.from_status} -> {self.to_status} ({self.action})"
-
-
-class MatchNote(models.Model):
-    """A facilitator's private note on a match. Companies never see notes."""
-
-    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="notes")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    text = models.TextField(_("note"), max_length=5000)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ("-created_at", "-pk")
-
-    def __str__(self) -> str:
-        return f"note on {self.match_id} by {self.author_id}"
-
-
-class MatchMessage(models.Model):
-    """A message in the thread of an introduced match, read and written by both companies (once
-    revealed) and the facilitators of the match's regions."""
-
-    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="messages")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    author_role = models.CharField(max_length=12)
-    text = models.TextField(_("message"), max_length=5000)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ("created_at", "pk")
-        constraints = [models.CheckConstraint(condition=~Q(text=""), name="matchmessage_not_empty")]
-
-    def __str__(self) -> str:
-        return f"message on {self.match_id} by {self.author_id}"
-
-
-class Notification(models.Model):
-    """An in-app notice to one user about a match (also sent by e-mail). The text never names a
-    counterpart that the user may not see yet."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    match = models.ForeignKey(Match, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    text = models.CharField(max_length=300)
-    created_at = models.DateTimeField(default=timezone.now)
-    read_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ("-created_at", "-pk")
-        indexes = [models.Index(fields=("user", "-created_at"), name="notification_user_idx")]
-
-    def __str__(self) -> str:
-        return f"to {self.user_id}: {self.text[:40]}"
-
-    def get_absolute_url(self) -> str:
-        return self.match.get_absolute_url() if self.match_id else reverse("matching:notification_list")
-
-
-class PublishedFigure(models.Model):
-    """The figures one dashboard cell of a region was last published from (its *basis*), and every
-    number of companies it has been published with. `suppression.settle` replaces a basis only when
-    the cell's companies differ by at least k from each earlier count, so two publications of a cell
-    never differ by the data of fewer than k companies (docs/dashboards.md). Written by
-    `matching.dashboards.selectors` whenever it computes figures; never shown as such."""
-
-    region = models.ForeignKey("companies.Region", on_delete=models.CASCADE, related_name="+")
-    table = models.CharField(max_length=32)
-    row = models.CharField(max_length=255)
-    column = models.CharField(max_length=32)
-    value = models.JSONField(null=True)  # an int or a float, as the cell had it
-    companies = models.PositiveIntegerField()
-    counts = models.JSONField(default=list)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ("region", "table", "row", "column")
-        constraints = [
-            models.UniqueConstraint(fields=("region", "table", "row", "column"), name="publishedfigure_unique_cell"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.table}/{self.row}/{self.column} of region {self.region_id}"

@@ -3,7 +3,7 @@
 One rule, per side of the match: a viewer *knows* a side when it is staff, a member of that side's
 company, a facilitator of that side's region (the stream's site; for a prospective company, any of
 its sites), or a party of a match both companies said yes to (`Match.revealed_at`, see
-`matching/facilitation/transitions.py`). A known side shows its company and its confidential fields;
+`facilitation/transitions.py`). A known side shows its company and its confidential fields;
 an unknown side shows its company only when its listing is public, and otherwise "sector (NACE),
 area, about N km away", the sector and area generalised until 3 companies share them
 (`companies/anonymity.py`).

@@ -28,8 +28,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from matching.choices import RunKind, RunStatus
+from matching.choices import RunStatus
 from matching.models import MatchCandidate, MatchingRun
+from matching.signals import run_queued
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +41,6 @@ def _stale(before: datetime) -> Q:
         Q(heartbeat_at__lt=before) | Q(heartbeat_at__isnull=True, created_at__lt=before)
     )
     return running | queued
-
-
-def matching_run_dispatch(run: MatchingRun) -> None:
-    """Send the task that starts `run` (its claim makes a duplicate message harmless)."""
-    from matching.tasks import matching_full_run_task, matching_run_for_stream_task
-
-    task = matching_full_run_task if run.kind == RunKind.FULL else matching_run_for_stream_task
-    task.delay(run.pk)
 
 
 def matching_runs_reap(*, now: datetime | None = None) -> dict[str, int]:
@@ -69,7 +62,7 @@ def matching_runs_reap(*, now: datetime | None = None) -> dict[str, int]:
             if again.update(status=RunStatus.QUEUED, heartbeat_at=now, message="re-queued (stale heartbeat)"):
                 result["requeued"] += 1
                 log.warning("matching run %s was %s with a stale heartbeat: re-queued", run.pk, run.status)
-                transaction.on_commit(lambda run=run: matching_run_dispatch(run))
+                transaction.on_commit(lambda run=run: run_queued.send(sender=MatchingRun, run=run))
     # Scratch rows a late duplicate shard staged after its run was finalised.
     MatchCandidate.objects.filter(run__status__in=(RunStatus.DONE, RunStatus.FAILED)).delete()
     return result

@@ -16,7 +16,8 @@ from django.db.models.functions import RowNumber
 from companies.models import Site
 from companies.roles import roles_for
 from matching import disclosure_sql
-from matching.choices import RunKind
+from matching.choices import MatchStatus, RunKind
+from matching.explain import explained
 from matching.filtersets import MatchFilterSet, MatchingRunFilterSet
 from matching.forms import DEFAULT_MATCH_ORDERING, ordering_terms
 from matching.models import PART_FIELDS, Match, MatchingRun, MatchRegion, private_elsewhere_q
@@ -109,8 +110,7 @@ def _sites():
 def match_queryset_unscoped(qs: QuerySet[Match] | None = None) -> QuerySet[Match]:
     """`qs` (all matches by default) with everything their presentation needs. Callers scope it."""
     return (
-        (Match.objects.all() if qs is None else qs)
-        .explained()
+        explained(Match.objects.all() if qs is None else qs)
         .select_related(*MATCH_RELATED)
         .prefetch_related(
             Prefetch("source_company__sites", queryset=_sites()),
@@ -144,7 +144,7 @@ class PartnerGroup:
     stream: Stream | None
     matches: list[Match] = field(default_factory=list)
     total: int = 0
-    redundancy: object = None  # matching.facilitation.selectors.Redundancy, filled by the page
+    redundancy: object = None  # Redundancy, filled by the page
 
     @property
     def more(self) -> int:
@@ -246,3 +246,40 @@ def match_export_rows():
         # Impact figures from the row's columns (full runs store numbers only; see matching/explain.py).
         out["impact"] = dict(zip(_EXPORT_IMPACT_KEYS, row[q + len(tail):], strict=True))
         yield out
+
+
+# --- Alternative partners of a stream ------------------------------------------------------------
+
+# A partner counts as a viable alternative from this score on (assumption: the "worth a look" band).
+VIABLE_SCORE = 0.3
+# "2-3 partners on either end": fewer live partners than this for a stream earns the nudge.
+RECOMMENDED_PARTNERS = 2
+
+
+@dataclass(frozen=True)
+class Redundancy:
+    alternatives: int  # viable partner companies the stream has among its live matches
+    committed: int  # partner companies it is negotiating with or exchanging with
+
+    @property
+    def nudge(self) -> bool:
+        return self.committed == 1 and self.alternatives < RECOMMENDED_PARTNERS + 1
+
+
+def stream_redundancy(stream_ids) -> dict[int, Redundancy]:
+    """Per stream: how many distinct partner companies are viable alternatives, and how many it
+    already depends on. One query for any number of streams."""
+    ids = list(stream_ids)
+    if not ids:
+        return {}
+    live = Match.objects.active().filter(score__gte=VIABLE_SCORE)
+    committed = Q(status__in=(MatchStatus.NEGOTIATING, MatchStatus.IMPLEMENTED))
+    out = {}
+    for side, partner in (("offer_id", "target_company"), ("need_id", "source_company")):
+        rows = (
+            live.filter(**{f"{side}__in": ids}).values(side)
+            .annotate(n=Count(partner, distinct=True), c=Count(partner, distinct=True, filter=committed))
+        )
+        for r in rows:
+            out[r[side]] = Redundancy(alternatives=r["n"], committed=r["c"])
+    return out

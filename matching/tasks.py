@@ -1,10 +1,13 @@
-"""Celery tasks: thin wrappers that take ids, claim the run row, and call one service."""
+"""Celery tasks: thin wrappers that take ids, claim the run row, and call one service.
+
+Services and the reaper do not import this module: they send `matching.signals.run_queued`, and
+`run_queued_dispatch` below (connected in `MatchingConfig.ready()`) sends the task that starts the run."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from matching.choices import RunStatus
+from matching.choices import RunKind, RunStatus
 
 
 @shared_task(bind=True, max_retries=3, default_retry_delay=30, acks_late=True)
@@ -70,7 +73,6 @@ def matching_periodic_full_run_task() -> None:
     """Beat entry point: record a full run and fan it out (see CELERY_BEAT_SCHEDULE in settings)."""
     from django.db import transaction
 
-    from matching.choices import RunKind
     from matching.services import matching_run_create
 
     with transaction.atomic():
@@ -83,3 +85,9 @@ def matching_runs_reap_task() -> None:
     from matching.reaper import matching_runs_reap
 
     matching_runs_reap()
+
+
+def run_queued_dispatch(sender, *, run, **kwargs) -> None:
+    """Send the task that starts `run` (its claim makes a duplicate message harmless)."""
+    task = matching_full_run_task if run.kind == RunKind.FULL else matching_run_for_stream_task
+    task.delay(run.pk)

@@ -21,11 +21,17 @@ from audit.services import get_visible_or_404
 from companies.forms import freeze_choices, label_empty_choices
 from companies.roles import roles_for
 from matching.choices import RunStatus
-from matching.facilitation.selectors import stream_redundancy
 from matching.forms import ORDERING_CHOICES, RunStartForm
 from matching.permissions import can_run_matching
 from matching.presentation import present_match
-from matching.selectors import match_list, match_pages, match_queryset, partner_groups, run_list
+from matching.selectors import (
+    match_list,
+    match_pages,
+    match_queryset,
+    partner_groups,
+    run_list,
+    stream_redundancy,
+)
 from matching.services import matching_run_create
 from streams.models import Stream
 from streams.views import wants_partial
@@ -34,7 +40,7 @@ PAGE_SIZE = 25
 PRIMARY_FILTERS = ("q", "stream", "kind", "min_score", "ordering")
 
 
-def _filter_form(filterset, request, *, streams=None):
+def filter_form_context(filterset, request, *, streams=None):
     """The FilterSet's form, ready to render without queries. For a company, the stream filter
     offers its own streams by name and the company filter (a number) is left out."""
     form = label_empty_choices(freeze_choices(filterset.form), _("Any"))
@@ -81,27 +87,32 @@ class MatchListView(LoginRequiredMixin, View):
             for g in result.groups:
                 g.redundancy = redundancy.get(g.stream.pk) if g.stream is not None else None
             context["groups"] = [(g, [present_match(m, user=user) for m in g.matches]) for g in result.groups]
-            context.update(_filter_form(result.filterset, request, streams=result.streams))
+            context.update(filter_form_context(result.filterset, request, streams=result.streams))
         else:
             filterset = match_list(user=user, filters=request.GET)
             pages = match_pages(filterset.qs, user=user, filterset=filterset)
             page = Paginator(pages, PAGE_SIZE).get_page(request.GET.get("page"))
             context.update(page_obj=page, paginator=page.paginator,
                            rows=[present_match(m, user=user) for m in page.object_list])
-            context.update(_filter_form(filterset, request))
+            context.update(filter_form_context(filterset, request))
         return _render(request, self.template_name, self.partial_template_name, context)
 
 
 class MatchDetailView(LoginRequiredMixin, View):
+    """One match as the viewer may see it. The page is composed by facilitation
+    (`facilitation.views.MatchDetailView` adds the moves, timeline, notes and thread)."""
+
     template_name = "matching/match_detail.html"
 
-    def get(self, request, pk):
-        from matching.facilitation.views import detail_context
+    def get_queryset(self):
+        return match_queryset(user=self.request.user).prefetch_related("offer__ewc_codes")
 
-        qs = match_queryset(user=request.user).select_related("realised").prefetch_related("offer__ewc_codes")
-        match = get_visible_or_404(qs, pk=pk)
-        return render(request, self.template_name, {"match": match, "view": present_match(match, user=request.user),
-                                                    **detail_context(request.user, match)})
+    def get_context_data(self, match) -> dict:
+        return {"match": match, "view": present_match(match, user=self.request.user)}
+
+    def get(self, request, pk):
+        match = get_visible_or_404(self.get_queryset(), pk=pk)
+        return render(request, self.template_name, self.get_context_data(match))
 
 
 class RunListView(LoginRequiredMixin, ListView):

@@ -177,7 +177,7 @@ class StreamDetailView(LoginRequiredMixin, View):
 
 def _redundancy(stream: Stream):
     """How many viable partners the stream has, and the single-partner nudge (see matching)."""
-    from matching.facilitation.selectors import Redundancy, stream_redundancy
+    from matching.selectors import Redundancy, stream_redundancy
 
     return stream_redundancy([stream.pk]).get(stream.pk, Redundancy(alternatives=0, committed=0))
 

@@ -10,8 +10,8 @@ from companies.api.views import (
     RegionViewSet,
     SiteViewSet,
 )
-from matching.api.views import MatchingRunViewSet, MatchViewSet
-from matching.facilitation.api import NotificationViewSet
+from facilitation.api.views import MatchViewSet, NotificationViewSet
+from matching.api.views import MatchingRunViewSet
 from streams.api.imports import ImportCommitAPIView, ImportCreateAPIView, ImportDetailAPIView
 from streams.api.views import EwcCodeViewSet, ResourceCategoryViewSet, StreamViewSet
 
@@ -34,5 +34,5 @@ urlpatterns = [
     path("imports/", ImportCreateAPIView.as_view(), name="import-create"),
     path("imports/<str:token>/", ImportDetailAPIView.as_view(), name="import-detail"),
     path("imports/<str:token>/commit/", ImportCommitAPIView.as_view(), name="import-commit"),
-    path("", include("matching.dashboards.api")),
+    path("", include("dashboards.api.urls")),
 ]

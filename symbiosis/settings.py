@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "companies",
     "streams",
     "matching",
+    "facilitation",
+    "dashboards",
     "audit",
     "demo",
 ]

@@ -3,6 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from facilitation import urls as facilitation_urls
+from matching import urls as matching_urls
 from symbiosis.ratelimits import limit_auth_form
 
 # The admin's own log-in form gets the same limits as ours.
@@ -13,8 +15,9 @@ handler404 = "symbiosis.api.not_found"
 urlpatterns = [
     path("", include("companies.urls")),
     path("streams/", include("streams.urls")),
-    path("matches/", include("matching.urls")),
-    path("", include("matching.dashboards.urls")),
+    # One namespace, `matching`, for the pages of matching and of facilitation under /matches/.
+    path("matches/", include((matching_urls.urlpatterns + facilitation_urls.urlpatterns, "matching"))),
+    path("", include("dashboards.urls")),
     # Rate-limited before django.contrib.auth.urls, which provides the other /accounts/ pages.
     path("accounts/login/", limit_auth_form(auth_views.LoginView.as_view(), group="login"), name="login"),
     path("accounts/password_reset/", limit_auth_form(auth_views.PasswordResetView.as_view(), group="reset"),

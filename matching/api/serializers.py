@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from matching.choices import MatchAction, MatchStatus, OptIn, RunKind
 from matching.models import Match, MatchingRun
+from matching.moves import allowed_actions
 from matching.presentation import present_match
 from streams.choices import Direction, DisposalRoute, StreamKind
 from streams.models import Stream
@@ -174,8 +175,6 @@ class MatchSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=MatchAction.choices)))
     def get_actions(self, view) -> list[str]:
-        from matching.facilitation.transitions import allowed_actions
-
         return [str(a) for a in allowed_actions(self.context["request"].user, view.match)]
 
     def to_representation(self, instance):

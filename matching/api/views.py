@@ -18,7 +18,6 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.response import Response
 
 from matching.api.serializers import MatchingRunCreateSerializer, MatchingRunSerializer, MatchSerializer
-from matching.facilitation.api import MatchDetailSerializer, MatchFacilitationMixin
 from matching.filtersets import IdFilter, MatchFilterSet, MatchingRunFilterSet
 from matching.forms import DEFAULT_MATCH_ORDERING, MATCH_ORDERING_FIELDS, ordering_terms
 from matching.permissions import CanRunMatching
@@ -64,12 +63,13 @@ def _filter_parameters(filterset_class) -> list[OpenApiParameter]:
 
 @extend_schema_view(
     list=extend_schema(responses={200: MatchSerializer(many=True), 400: BAD_FILTER, 401: UNAUTHENTICATED}),
-    retrieve=extend_schema(responses={200: MatchDetailSerializer, 401: UNAUTHENTICATED, 404: NOT_VISIBLE}),
+    retrieve=extend_schema(responses={200: MatchSerializer, 401: UNAUTHENTICATED, 404: NOT_VISIBLE}),
 )
-class MatchViewSet(MatchFacilitationMixin, viewsets.ReadOnlyModelViewSet):
+class MatchViewSet(viewsets.ReadOnlyModelViewSet):
     """Suggested exchanges you may see: your companies' matches, and as a facilitator every match
     touching your regions. Anonymous counterparts show sector, region and approximate distance;
-    their price, disposal cost, composition and site stay hidden."""
+    their price, disposal cost, composition and site stay hidden. The API serves it with
+    facilitation's actions added (`facilitation.api.views.MatchViewSet`)."""
 
     serializer_class = MatchSerializer
     filterset_class = MatchFilterSet

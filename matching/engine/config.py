@@ -177,7 +177,7 @@ class EngineConfig:
     # --- facilitator feedback ---
     # (offer category, need category, factor, note): compatibility of exactly this category pair is
     # multiplied by factor. Built by the adapter from repeated facilitator rejections
-    # (matching/facilitation/penalties.py); empty by default.
+    # (facilitation/penalties.py); empty by default.
     pair_penalties: tuple = ()
 
     # Derived lookups, filled in __post_init__ (not part of equality or hashing).

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from matching import engine
 from matching.choices import MatchStatus, RunStatus
-from matching.explain import impact_dict
 from matching.models import PART_FIELDS, Match, MatchingRun
 from matching.services.counterparts import _load_counterparts, _prospective_companies
 from matching.services.specs import (
@@ -21,6 +20,7 @@ from matching.services.specs import (
     engine_config,
     engine_priors,
     engine_rules,
+    impact_dict,
     load_specs,
 )
 from streams.choices import StreamStatus

@@ -33,6 +33,7 @@ from matching.services.specs import (
     load_specs,
     matchable_streams,
 )
+from matching.signals import run_queued
 from streams.choices import Direction
 from streams.models import Stream
 from symbiosis.pgcopy import copy_columns
@@ -92,14 +93,9 @@ def matching_run_create(*, kind: str = RunKind.FULL, stream: Stream | None = Non
                         shards: int | None = None, stream_id: int | None = None) -> MatchingRun:
     """Record a queued run and dispatch its task after commit (`stream_id` instead of `stream` when
     the caller has only the id)."""
-    from matching.tasks import matching_full_run_task, matching_run_for_stream_task
-
     run = _record_run(kind=kind, stream_id=stream.pk if stream is not None else stream_id,
                       requested_by=requested_by, shards=shards)
-    if kind == RunKind.FULL:
-        transaction.on_commit(lambda: matching_full_run_task.delay(run.pk))
-    else:
-        transaction.on_commit(lambda: matching_run_for_stream_task.delay(run.pk))
+    transaction.on_commit(lambda: run_queued.send(sender=MatchingRun, run=run))
     return run
 
 

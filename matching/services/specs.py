@@ -14,6 +14,8 @@ from django.db.models import Count, Max, Q
 from companies.geo import grid_cell_centre
 from companies.models import Site
 from matching import engine
+from matching.models import Match
+from matching.signals import pair_penalties
 from streams.choices import StreamStatus
 from streams.models import ResourceCategory, Stream, SubstitutionRule
 from streams.units import UNITS
@@ -21,12 +23,21 @@ from streams.units import UNITS
 _ROUTES = {"landfill", "incineration", "energy_recovery", "recycling", "sewer", "other"}
 
 
+def impact_dict(imp: engine.Impact) -> dict:
+    """An engine impact estimate as stored in `Match.impact`."""
+    return {
+        "quantity_yearly": imp.quantity_yearly, "unit": imp.unit, "diverted_t": imp.diverted_t,
+        "co2e_t": imp.co2e_t, "eur_provider": imp.eur_provider, "eur_receiver": imp.eur_receiver,
+        "transport_eur": imp.transport_eur, "assumptions": list(imp.assumptions),
+    }
+
+
 def engine_config() -> engine.EngineConfig:
     """The one engine configuration of this deployment (defaults documented in engine/config.py),
-    with the facilitators' rejection penalties (matching/facilitation/penalties.py)."""
-    from matching.facilitation.penalties import engine_pair_penalties
-
-    return engine.EngineConfig(pair_penalties=engine_pair_penalties())
+    with the pair penalties the apps above answer `matching.signals.pair_penalties` with (the
+    facilitators' rejection penalties, facilitation/penalties.py)."""
+    penalties = tuple(p for _, answer in pair_penalties.send(sender=Match) for p in answer)
+    return engine.EngineConfig(pair_penalties=penalties)
 
 
 def engine_rules() -> tuple[engine.SubstitutionRule, ...]:

@@ -5,7 +5,8 @@ negative journey: a declined suggestion never reveals identities."""
 
 import pytest
 
-from matching.models import Match, RealisedExchange
+from facilitation.models import RealisedExchange
+from matching.models import Match
 from tests.browser_support import login, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

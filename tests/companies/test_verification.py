@@ -16,7 +16,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from companies.models import Company
 from companies.services import company_unverify, company_verify
-from matching.dashboards.suppression import counting_companies
+from dashboards.suppression import counting_companies
 from streams.choices import Visibility
 from tests.factories import CompanyFactory, SiteFactory, StreamFactory, region
 

@@ -14,8 +14,9 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from companies.models import Company
+from facilitation.models import RealisedExchange
 from matching.choices import MatchStatus, RunKind, RunStatus
-from matching.models import Match, MatchingRun, RealisedExchange
+from matching.models import Match, MatchingRun
 from streams.choices import Direction, StreamKind, StreamStatus, Visibility
 from streams.models import ResourceCategory, Stream
 from tests.factories import CompanyFactory, SiteFactory, StreamFactory, nace, region
@@ -29,7 +30,7 @@ SEEDED_STREAMS = 260
 
 @pytest.fixture(autouse=True)
 def _fresh_cache(settings):
-    from matching.dashboards.selectors import forget_cached
+    from dashboards.selectors import forget_cached
 
     settings.DASHBOARD_VERSION_MEMO_SECONDS = 0  # a test sees its own new rows at once
     cache.clear()

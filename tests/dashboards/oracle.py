@@ -11,7 +11,8 @@ from datetime import date
 from django.utils import timezone
 
 from companies.models import Company, Site
-from matching.models import Match, RealisedExchange
+from facilitation.models import RealisedExchange
+from matching.models import Match
 from streams.models import Stream
 
 CLOSED = {"rejected", "declined", "withdrawn"}

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from matching.dashboards.make_countries_geojson import BBOX, clip, convert
+from dashboards.make_countries_geojson import BBOX, clip, convert
 
 GEO = Path(settings.BASE_DIR) / "static" / "geo" / "countries.geojson"
 

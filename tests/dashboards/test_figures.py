@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from companies.models import Region
-from matching.dashboards import build, selectors
-from matching.dashboards.figures import PRIMARY
-from matching.dashboards.suppression import check_invariants, suppress
+from dashboards import build, selectors
+from dashboards.figures import PRIMARY
+from dashboards.suppression import check_invariants, suppress
 from tests.dashboards.oracle import World
 
 pytestmark = pytest.mark.django_db

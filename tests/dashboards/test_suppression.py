@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from matching.dashboards.figures import COMPLEMENTARY, PRIMARY, Cell, Column, Dashboard, Link, Row, Table
-from matching.dashboards.suppression import check_invariants, suppress
+from dashboards.figures import COMPLEMENTARY, PRIMARY, Cell, Column, Dashboard, Link, Row, Table
+from dashboards.suppression import check_invariants, suppress
 
 
 def table(rows, key="t"):
@@ -135,7 +135,7 @@ def _one_cell(value, companies):
 
 
 def test_a_cell_keeps_its_basis_until_its_companies_move_by_k_from_every_earlier_count():
-    from matching.dashboards.suppression import settle
+    from dashboards.suppression import settle
 
     ledger = {}
     published = []
@@ -150,7 +150,7 @@ def test_a_cell_keeps_its_basis_until_its_companies_move_by_k_from_every_earlier
 
 
 def test_random_histories_never_publish_two_values_from_fewer_than_k_changed_companies():
-    from matching.dashboards.suppression import settle
+    from dashboards.suppression import settle
 
     rng = random.Random(8)
     for _ in range(200):

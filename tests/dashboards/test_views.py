@@ -16,9 +16,10 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from companies.models import Region
+from dashboards.selectors import forget_cached
+from facilitation.models import RealisedExchange
 from matching.choices import MatchStatus
-from matching.dashboards.selectors import forget_cached
-from matching.models import Match, RealisedExchange
+from matching.models import Match
 from tests.dashboards.conftest import PROBE_SUM, PROBE_VOLUMES, establish, plant_probe
 from tests.factories import MembershipFactory, RegionRoleFactory, StreamFactory, UserFactory, region
 

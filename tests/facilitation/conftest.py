@@ -3,7 +3,7 @@ C's needs in SE22, and a Finnish pair in FI1B) and helpers to move a match."""
 
 import pytest
 
-from matching.facilitation.transitions import match_transition
+from facilitation.transitions import match_transition
 from tests.matching.test_api import build_world
 
 

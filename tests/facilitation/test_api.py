@@ -8,8 +8,9 @@ import datetime as dt
 import pytest
 from django.core import mail
 
+from facilitation.models import MatchEvent, MatchMessage, MatchNote, RealisedExchange
 from matching.choices import MatchStatus
-from matching.models import Match, MatchEvent, MatchMessage, MatchNote, RealisedExchange
+from matching.models import Match
 from tests.facilitation.conftest import move, reveal
 
 pytestmark = [pytest.mark.django_db]
@@ -182,7 +183,7 @@ def test_events_notes_and_messages_list_in_a_fixed_number_of_queries(api, world,
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from matching.facilitation.services import match_message_create, match_note_create
+    from facilitation.services import match_message_create, match_note_create
 
     m = reveal(world.ab, facilitator, member, other_member)
     client = api(facilitator)

@@ -90,7 +90,7 @@ def test_after_both_accept_each_party_sees_the_other_and_the_scan_would_notice(
 
 
 def test_notes_never_reach_companies(web, api, world, facilitator, member, other_member):
-    from matching.facilitation.services import match_note_create
+    from facilitation.services import match_note_create
 
     reveal(world.ab, facilitator, member, other_member)
     match_note_create(match=world.ab, author=facilitator, text="fiona thinks beta pays late")

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from matching.facilitation.penalties import (
+from facilitation.penalties import (
     REJECTION_PENALTY_FACTOR,
     engine_pair_penalties,
     rejection_penalty_rules,
 )
-from matching.facilitation.selectors import regulatory_flags, stream_redundancy
+from facilitation.selectors import regulatory_flags
 from matching.models import Match
-from matching.selectors import match_queryset_unscoped
+from matching.selectors import match_queryset_unscoped, stream_redundancy
 from matching.services import matching_run_for_stream
 from streams.models import EwcCode
 from tests.facilitation.conftest import move, reveal

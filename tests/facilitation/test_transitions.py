@@ -10,10 +10,11 @@ import pytest
 from django.core import mail
 from django.db import close_old_connections
 
+from facilitation import transitions
+from facilitation.models import MatchEvent, Notification
+from facilitation.transitions import ALLOWED, BadInput, IllegalMove, NotPermitted
 from matching.choices import MatchStatus, OptIn
-from matching.facilitation import transitions
-from matching.facilitation.transitions import ALLOWED, BadInput, IllegalMove, NotPermitted
-from matching.models import Match, MatchEvent, Notification
+from matching.models import Match
 from tests.facilitation.conftest import move
 
 pytestmark = [pytest.mark.django_db]

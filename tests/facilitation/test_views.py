@@ -8,8 +8,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from facilitation.models import MatchEvent, MatchMessage, RealisedExchange
 from matching.choices import MatchStatus
-from matching.models import Match, MatchEvent, MatchMessage, RealisedExchange
+from matching.models import Match
 from tests.facilitation.conftest import move, reveal
 from tests.matching.test_api import grow
 
@@ -164,7 +165,7 @@ def test_the_pipeline_shows_cards_by_status_in_a_fixed_number_of_queries(web, wo
 
 def test_a_pipeline_column_shows_its_first_cards_and_links_the_rest_to_the_queue(web, world, facilitator,
                                                                                  monkeypatch):
-    from matching.facilitation import selectors
+    from facilitation import selectors
 
     for m in (world.ab, world.ac):
         move(m, facilitator, "review")

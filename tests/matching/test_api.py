@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from matching.choices import MatchStatus, RunKind, RunStatus
+from matching.explain import explained
 from matching.models import Match, MatchingRun
 from matching.presentation import present_match
 from matching.selectors import match_queryset
@@ -71,9 +72,9 @@ def build_world(company_a, company_b, company_y, *, a_visibility=Visibility.ANON
     matching_run_full(run=MatchingRun.objects.create(kind=RunKind.FULL, shards_total=2, status=RunStatus.RUNNING))
     return World(
         a_offer=a_offer, b_need=b_need, c_need=c_need, y_offer=y_offer, z_need=z_need,
-        ab=Match.objects.explained().get(offer=a_offer, need=b_need),
-        ac=Match.objects.explained().get(offer=a_offer, need=c_need),
-        yz=Match.objects.explained().get(offer=y_offer, need=z_need),
+        ab=explained(Match.objects.all()).get(offer=a_offer, need=b_need),
+        ac=explained(Match.objects.all()).get(offer=a_offer, need=c_need),
+        yz=explained(Match.objects.all()).get(offer=y_offer, need=z_need),
     )
 
 

@@ -178,7 +178,7 @@ def test_other_users_take_the_general_query(matches, facilitator, member, staff,
 
 
 def test_the_review_queue_reads_the_index_and_lists_what_the_query_lists(matches, facilitator, web):  # noqa: F811
-    from matching.facilitation.selectors import review_queue
+    from facilitation.selectors import review_queue
 
     Match.objects.filter(pk__in=[m.pk for m in matches[:3]]).update(status=MatchStatus.UNDER_REVIEW)
     filters = {"status": ["suggested", "under_review"]}

@@ -4,6 +4,7 @@ import pytest
 
 from companies.geo import grid_cell_centre, haversine_km
 from matching.choices import MatchStatus, RunKind, RunStatus
+from matching.explain import explained
 from matching.models import Match, MatchCandidate, MatchingRun
 from matching.services import load_specs, matching_run_for_stream, matching_run_full
 from streams.models import Stream
@@ -63,15 +64,15 @@ def test_a_full_run_writes_the_pair_once_and_a_rerun_does_not_duplicate(whey_pai
 def test_full_run_rows_are_explained_on_read_as_a_one_stream_run_stores_them(whey_pair):
     offer, need = whey_pair
     _full_run()
-    explained = Match.objects.explained().get(offer=offer, need=need)
+    read = explained(Match.objects.all()).get(offer=offer, need=need)
     matching_run_for_stream(stream=need)  # stores the engine's reasons and impact with the row
     stored = Match.objects.get(offer=offer, need=need)
-    assert stored.reasons and explained.reasons == stored.reasons
-    assert explained.impact["assumptions"] == stored.impact["assumptions"]
+    assert stored.reasons and read.reasons == stored.reasons
+    assert read.impact["assumptions"] == stored.impact["assumptions"]
     for key in ("quantity_yearly", "co2e_t", "eur_provider", "eur_receiver", "transport_eur", "diverted_t"):
-        assert explained.impact[key] == pytest.approx(stored.impact[key], rel=1e-9, abs=1e-9)
+        assert read.impact[key] == pytest.approx(stored.impact[key], rel=1e-9, abs=1e-9)
     for key in ("co2e_t", "eur_provider", "eur_receiver", "diverted_t", "exchangeable_yearly"):
-        assert getattr(explained, key) == pytest.approx(getattr(stored, key), rel=1e-9, abs=1e-9)
+        assert getattr(read, key) == pytest.approx(getattr(stored, key), rel=1e-9, abs=1e-9)
 
 
 def test_one_stream_run_matches_a_new_need(whey_pair):

@@ -12,7 +12,7 @@ from django.db import close_old_connections, transaction
 from rest_framework.authtoken.models import Token
 
 from companies.choices import MembershipRole
-from matching.facilitation.transitions import match_transition
+from facilitation.transitions import match_transition
 from streams.choices import Direction, Visibility
 from tests.factories import (
     CompanyFactory,

@@ -43,7 +43,7 @@ from django.utils import timezone
 
 from companies.forms import CompanyForm
 from companies.models import Company, CompetitorExclusion, Site
-from matching.models import MatchMessage, MatchNote, RealisedExchange
+from facilitation.models import MatchMessage, MatchNote, RealisedExchange
 from streams.forms import StreamForm
 
 

@@ -19,7 +19,7 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("companies", "streams", "matching", "symbiosis")
+APPS = ("companies", "streams", "matching", "facilitation", "dashboards", "symbiosis")
 SQL_CALLS = {"execute", "executemany", "copy_expert", "copy_from", "raw", "extra", "RawSQL"}
 SQL_TEXT = re.compile(r"\b(SELECT|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|COPY|WITH\s+\w+\s+AS)\b", re.I)
 
@@ -37,11 +37,11 @@ REVIEWED = {
     ("symbiosis/pgcopy.py", "copy_columns"): "COPY into quoted identifiers from model metadata; data is binary",
     ("symbiosis/pgcopy.py", "_dtype"): "not SQL: an error message that names the COPY format",
     ("streams/importing.py", "records"): "not SQL: an error message ('copy just the import rows')",
-    ("matching/dashboards/queries.py", "_run"): "executes the statements below with bound parameters",
-    ("matching/dashboards/queries.py", "listings"): "ORM-compiled SQL and fixed measures; values bound",
-    ("matching/dashboards/queries.py", "match_aggregate"): "ORM-compiled SQL; group/sum aliases come from code, "
+    ("dashboards/queries.py", "_run"): "executes the statements below with bound parameters",
+    ("dashboards/queries.py", "listings"): "ORM-compiled SQL and fixed measures; values bound",
+    ("dashboards/queries.py", "match_aggregate"): "ORM-compiled SQL; group/sum aliases come from code, "
                                                            "not requests; values bound",
-    ("matching/dashboards/selectors.py", "data_version"): "quoted identifiers from model metadata; no values",
+    ("dashboards/selectors.py", "data_version"): "quoted identifiers from model metadata; no values",
 }
 
 

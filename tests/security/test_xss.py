@@ -22,7 +22,8 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from companies.models import Company, Region, Site
-from matching.models import Match, MatchEvent, MatchingRun, MatchMessage, MatchNote, Notification
+from facilitation.models import MatchEvent, MatchMessage, MatchNote, Notification
+from matching.models import Match, MatchingRun
 from streams.models import ResourceCategory, Stream
 from tests.security.world import build_world
 

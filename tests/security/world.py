@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from companies.choices import MembershipRole
 from companies.models import Company, CompetitorExclusion, Site
 from companies.roles import roles_for
+from facilitation.models import MatchMessage, MatchNote
+from facilitation.services import match_message_create
+from facilitation.transitions import match_transition
 from matching.choices import MatchAction, RunKind, RunStatus
-from matching.facilitation.services import match_message_create
-from matching.facilitation.transitions import match_transition
-from matching.models import Match, MatchingRun, MatchMessage, MatchNote
+from matching.models import Match, MatchingRun
 from streams.choices import Direction, StreamStatus, Visibility
 from streams.models import PendingImport, Stream
 from tests.factories import (

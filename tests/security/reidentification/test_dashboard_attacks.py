@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from companies.models import Company
-from matching.dashboards.selectors import forget_cached
+from dashboards.selectors import forget_cached
 from streams.choices import Direction, StreamKind, Visibility
 from tests.factories import (
     CompanyFactory,

@@ -6,8 +6,9 @@ behind her anonymous match partners. Beta Sawmill AB (`company_b`) has no public
 
 import pytest
 
+from facilitation.models import Notification
 from matching.choices import RunKind, RunStatus
-from matching.models import MatchingRun, Notification
+from matching.models import MatchingRun
 from matching.services import matching_run_full
 from streams.choices import Visibility
 from tests.factories import StreamFactory
