@@ -37,7 +37,7 @@ REVIEWED = {
     ("symbiosis/pgcopy.py", "copy_columns"): "COPY into quoted identifiers from model metadata; data is binary",
     ("symbiosis/pgcopy.py", "_dtype"): "not SQL: an error message that names the COPY format",
     ("companies/selectors.py", "excluded_company_pairs"): "table names from model metadata; ids are %s",
-    ("streams/importing.py", "records"): "not SQL: an error message ('copy just the import rows')",
+    ("streams/importing/sheet.py", "records"): "not SQL: an error message ('copy just the import rows')",
     ("matching/dashboards/queries.py", "_run"): "executes the statements below with bound parameters",
     ("matching/dashboards/queries.py", "listings"): "ORM-compiled SQL and fixed measures; values bound",
     ("matching/dashboards/queries.py", "match_aggregate"): "ORM-compiled SQL; group/sum aliases come from code, "
