@@ -12,19 +12,8 @@ from audit.services import audit_record
 from companies.models import Company, Site
 from companies.roles import roles_for
 from streams.choices import Direction, StreamKind, StreamStatus
-from streams.models import EwcCode, ResourceCategory, Stream
+from streams.models import STREAM_FIELDS, EwcCode, ResourceCategory, Stream
 from streams.signals import send_stream_changed
-
-PROGRESS_EVERY_SECONDS = 0.5
-MAX_STORED_ERRORS = 500
-
-STREAM_FIELDS = (
-    "external_ref", "direction", "kind", "title", "description", "quantity", "unit", "period",
-    "quantity_min", "quantity_max", "availability", "months", "energy_carrier", "temperature_c",
-    "water_quality", "physical_form", "composition", "contaminants", "provenance", "regulatory_status",
-    "accepts_hazardous", "price_eur_per_unit", "disposal_route", "disposal_cost_eur_per_unit",
-    "max_transport_km", "valid_from", "valid_until", "visibility",
-)
 
 
 def normalise_ewc(code: str) -> str:
