@@ -2,7 +2,7 @@
 SME_MAX_EMPLOYEES = 249
 
 # Company.import_scope of references set by staff and system imports and by the demo data
-# (streams/importing.py ImportScope; facilitators' imports use "region:<NUTS code>").
+# (streams/importing/scope.py ImportScope; facilitators' imports use "region:<NUTS code>").
 PLATFORM_SCOPE = "platform"
 
 # Issue #18: the sector and area shown for a company whose name is hidden are generalised until at

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 import unicodedata
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -86,6 +89,18 @@ class NaceCorrespondence(models.Model):
         return f"{self.rev2.code} -> {self.rev21.code} ({self.correspondence_type})"
 
 
+# What makes a company visible to every signed-in user: a public presence, i.e. its active public
+# listings. Listings live in streams/, above this app, so streams registers the query in its
+# AppConfig.ready() (docs/STYLE.md, "Imports one way"). Each entry returns a query of company ids.
+_PUBLIC_PRESENCE: list[Callable[[], models.QuerySet]] = []
+
+
+def register_public_presence(company_ids: Callable[[], models.QuerySet]) -> None:
+    """Add a query of the ids of companies that show themselves publicly (called once per app)."""
+    if company_ids not in _PUBLIC_PRESENCE:
+        _PUBLIC_PRESENCE.append(company_ids)
+
+
 class CompanyQuerySet(models.QuerySet):
     def visible_to(self, user) -> CompanyQuerySet:
         """Companies `user` may see: their own, those with sites in regions they facilitate (and those
@@ -96,13 +111,10 @@ class CompanyQuerySet(models.QuerySet):
             return self.none()
         if roles.is_staff:
             return self.all()
-        from streams.choices import StreamStatus, Visibility
-        from streams.models import Stream
-
         # Subqueries, not joins: joining sites and streams multiplies every company by its listings
         # and then needs a DISTINCT (or `pk IN (...)` over the join) to undo it.
-        listing = Stream.objects.filter(status=StreamStatus.ACTIVE, visibility=Visibility.PUBLIC)
-        public = Q(pk__in=listing.order_by().values("company_id"))
+        presences = [Q(pk__in=company_ids()) for company_ids in _PUBLIC_PRESENCE] or [Q(pk__in=[])]
+        public = functools.reduce(operator.or_, presences)
         if roles.company_ids:
             # A company that excludes one of the viewer's companies is not shown through its listings.
             public &= ~Q(pk__in=CompetitorExclusion.objects.hiding_from(roles.company_ids))
@@ -142,7 +154,7 @@ class Company(models.Model):
     description = models.TextField(_("description"), blank=True)
     website = models.URLField(_("website"), blank=True)
     # The import key. Only an import sets it (never the company itself: the API and forms do not
-    # offer it), and it is only ever looked up within its `import_scope` (streams/importing.py).
+    # offer it), and it is only ever looked up within its `import_scope` (streams/importing/scope.py).
     external_ref = models.CharField(
         _("external reference"), max_length=64, null=True, blank=True, db_index=True,
         help_text=_("company_ref of an import sheet; a key only within its import scope"),

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from companies.choices import MembershipRole, RegionRoleKind
+
 _CACHE_ATTR = "_symbiosis_roles"
 
 
@@ -39,11 +41,10 @@ def roles_for(user) -> Roles:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    from companies.choices import MembershipRole, RegionRoleKind
-    from companies.models import Membership, RegionRole
-
-    memberships = list(Membership.objects.filter(user=user).values_list("company_id", "role"))
-    region_roles = list(RegionRole.objects.filter(user=user).values_list("region_id", "role"))
+    # Through the user's reverse relations (Membership.user, RegionRole.user): companies.models uses
+    # roles_for, so this module does not import the models.
+    memberships = list(user.memberships.values_list("company_id", "role"))
+    region_roles = list(user.region_roles.values_list("region_id", "role"))
     roles = Roles(
         authenticated=True,
         is_staff=bool(user.is_staff),

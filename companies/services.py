@@ -38,7 +38,7 @@ def company_create(*, actor, name: str, nace_code: str, country: str,
     overrides the mark (an import run by staff is not a facilitator's entry). A company a
     facilitator enters is verified by that entry (`verified_at`); a self-registered one waits for
     `company_verify`. `import_key` is (import_scope, company_ref), given only by the importer
-    (streams/importing.py)."""
+    (streams/importing/)."""
     roles = roles_for(actor)
     on_behalf = bool(data.pop("on_behalf", False)) or (roles.is_facilitator and not data.pop("join", False))
     if entered_by_facilitator is None:

@@ -27,6 +27,7 @@ from companies.forms import (
     apply_service_errors,
     freeze_choices,
 )
+from companies.listpages import FilteredListView
 from companies.models import Company, CompetitorExclusion, NaceCode
 from companies.permissions import (
     can_act_for_company,
@@ -52,15 +53,16 @@ from companies.services import (
     exclusion_remove,
     site_create,
 )
-from streams.choices import Visibility
-from streams.selectors import stream_list
-from streams.views import FilteredListView
+from symbiosis.pages import PageExtensions
 
 # Service errors about these keys belong to the site half of the onboarding page.
 SITE_ERROR_KEYS = {"latitude", "longitude", "address", "region", "site"}
 NACE_SUGGESTIONS = 15
 EXCLUSION_SEARCH_RESULTS = 10
-COMPANY_PAGE_STREAMS = 50
+
+# What higher apps show on a company's page (streams: its listings), as `panels` included at the end;
+# providers get `company` and `may_act`.
+company_detail_page = PageExtensions("companies:company_detail")
 
 
 class HomeView(TemplateView):
@@ -202,27 +204,26 @@ class CompanyOnboardView(LoginRequiredMixin, View):
 
 
 class CompanyDetailView(LoginRequiredMixin, View):
-    """A company as the viewer may see it: sites only where `Site.visible_to` allows; streams only
-    where naming the company reveals nothing (its public listings, or all for those acting for it)."""
+    """A company as the viewer may see it: sites only where `Site.visible_to` allows; its streams come
+    from streams/ (`company_detail_page`)."""
 
     template_name = "companies/company_detail.html"
 
     def get(self, request, pk):
         company = _visible_company(request.user, pk)
         may_act = can_act_for_company(request.user, company)
-        filters = {"company": company.pk} if may_act else {"company": company.pk, "visibility": Visibility.PUBLIC}
         sites = list(site_list(user=request.user, filters={"company": company.pk}))
         note_site_reads(request.user, sites)  # the page shows their address and coordinates
         return render(request, self.template_name, {
             "company": company,
             "sites": sites,
-            "streams": list(stream_list(user=request.user, filters=filters).qs[:COMPANY_PAGE_STREAMS]),
             "may_act": may_act,
             "may_edit": can_edit_company(request.user, company),
             "may_manage_exclusions": can_manage_exclusions(request.user, company),
             "may_verify": can_verify_company(request.user, company),
             "is_member": company.pk in roles_for(request.user).company_ids,
             "min_age_days": settings.DASHBOARD_MIN_COMPANY_AGE_DAYS,
+            **company_detail_page.context(request, company=company, may_act=may_act),
         })
 
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python docs/make_import_template.py
 
-Keep COLUMNS in step with streams/importing.py and the rows valid: tests/streams/test_import.py
+Keep COLUMNS in step with streams/importing/format.py and the rows valid: tests/streams/test_import.py
 imports both files. The column help is a short form of docs/import-format.md.
 """
 

@@ -6,7 +6,8 @@ class MatchingConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from matching import tasks
+        from matching import extensions, tasks
         from matching.signals import run_queued
 
         run_queued.connect(tasks.run_queued_dispatch, dispatch_uid="matching.run_queued_dispatch")
+        extensions.connect()

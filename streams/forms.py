@@ -17,8 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from streams.choices import Direction, StreamKind
 from streams.filtersets import ResourceCategoryFilterSet
-from streams.models import ALL_MONTHS, ResourceCategory, Stream
-from streams.services import STREAM_FIELDS
+from streams.models import ALL_MONTHS, STREAM_FIELDS, ResourceCategory, Stream
 from streams.units import UNITS, units_for_kind
 
 MONTH_CHOICES = [(number, name) for number, name in MONTHS.items()]
@@ -57,6 +56,9 @@ def category_queryset(kind: str | None = None, current_pk: int | None = None, qu
         cond |= Q(pk=current_pk, kind=kind) if kind in KIND_LABELS else Q(pk=current_pk)
     return ResourceCategory.objects.filter(cond).order_by("kind", "name")
 
+
+# Fields of the stream input contract that the page does not offer.
+PAGE_OMITS = ("external_ref",)
 
 # Fields that always carry a value (the model's default): shown prefilled, never required.
 DEFAULTED_FIELDS = ("period", "visibility", "availability", "provenance", "regulatory_status")
@@ -160,14 +162,9 @@ class StreamForm(forms.ModelForm):
 
     class Meta:
         model = Stream
-        fields = (
-            "direction", "kind", "title", "category", "quantity", "unit", "period", "visibility",
-            "description", "availability", "months", "quantity_min", "quantity_max",
-            "physical_form", "accepts_hazardous", "composition", "contaminants", "provenance",
-            "energy_carrier", "temperature_c", "water_quality",
-            "price_eur_per_unit", "disposal_route", "disposal_cost_eur_per_unit",
-            "regulatory_status", "max_transport_km", "valid_from", "valid_until",
-        )
+        # The stream input contract (streams.models.STREAM_FIELDS) with the category; the import's
+        # key (external_ref) is not edited on the page.
+        fields = ("category", *(name for name in STREAM_FIELDS if name not in PAGE_OMITS))
         labels = {
             "direction": _("Do you offer it or need it?"),
             "kind": _("What kind of resource?"),

@@ -24,11 +24,17 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from companies.models import Company
 from streams.forms import ImportUploadForm
-from streams.importing import CREATE, UPDATE, preview_file
+from streams.importing import (
+    CREATE,
+    UPDATE,
+    pending_import_create,
+    pending_import_progress,
+    pending_import_start,
+    preview_file,
+)
 from streams.models import PendingImport
 from streams.permissions import can_import_sheets
 from streams.selectors import pending_import_for
-from streams.services import pending_import_create, pending_import_progress, pending_import_start
 from streams.uploads import SizeLimitedUploadHandler
 
 TEMPLATES = {

@@ -32,6 +32,19 @@ from streams.units import ALL_UNITS, BASE_UNIT, to_yearly_base, unit_fits_kind
 
 ALL_MONTHS = 0xFFF
 
+# The stream input contract: the fields a person sets on a stream, as `stream_create` / `stream_update`
+# take them (besides site, category, EWC codes and the offer's hazard flag). The page form
+# (streams/forms.py) and the API's write serializer take their fields from here and their rules from
+# the model; the sheet's stream columns are these fields under the names in
+# streams/importing/format.py (`_STREAM_FIELD_COLUMN`).
+STREAM_FIELDS = (
+    "external_ref", "direction", "kind", "title", "description", "quantity", "unit", "period",
+    "quantity_min", "quantity_max", "availability", "months", "energy_carrier", "temperature_c",
+    "water_quality", "physical_form", "composition", "contaminants", "provenance", "regulatory_status",
+    "accepts_hazardous", "price_eur_per_unit", "disposal_route", "disposal_cost_eur_per_unit",
+    "max_transport_km", "valid_from", "valid_until", "visibility",
+)
+
 
 class ResourceCategory(models.Model):
     """A node of the resource taxonomy, e.g. MAT.WOOD.SAWDUST "Sawdust and wood shavings"."""

@@ -10,16 +10,15 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
-from django.utils.cache import patch_vary_headers
 from django.utils.dates import MONTHS
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
-from django.views.generic import ListView
 
 from audit.services import get_visible_or_404
-from companies.forms import apply_service_errors, freeze_choices, label_empty_choices
+from companies.forms import apply_service_errors
+from companies.listpages import FilteredListView, wants_partial  # noqa: F401 (wants_partial: page helpers)
 from companies.permissions import can_act_for_company
 from companies.roles import roles_for
 from companies.selectors import site_list, viewer_origin
@@ -31,12 +30,16 @@ from streams.presentation import present
 from streams.selectors import my_stream_list, stream_list, stream_queryset
 from streams.services import ALLOWED_STATUS_MOVES, stream_create, stream_set_status, stream_update
 from streams.units import BASE_UNIT
-from symbiosis.pagination import IdsFirst
+from symbiosis.pages import PageExtensions
 
-PAGE_SIZE = 25
 HISTORY_LIMIT = 20
 BROWSE_PRIMARY_FILTERS = ("q", "direction", "kind", "region")
 MINE_PRIMARY_FILTERS = ("q", "status", "direction", "kind")
+
+# What higher apps show on a stream's page (matching: its links and the redundancy panel), as
+# `action_panels` (inside the owner's actions) and `panels` (below them); providers get `stream`
+# and `may_edit`.
+stream_detail_page = PageExtensions("streams:stream_detail")
 
 
 def move_label(old: str, new: str) -> str:
@@ -70,57 +73,12 @@ def option_groups(choices) -> list[tuple[str | None, list[tuple[str, str]]]]:
     return groups
 
 
-def wants_partial(request) -> bool:
-    """An htmx request that swaps only the results (not a boosted page or a history restore)."""
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted and not htmx.history_restore_request
-
-
 def safe_next(request, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                                   require_https=request.is_secure()):
         return target
     return default
-
-
-class FilteredListView(LoginRequiredMixin, ListView):
-    """A paginated list from a selector that returns a FilterSet; htmx gets the results partial."""
-
-    paginate_by = PAGE_SIZE
-    partial_template_name = ""
-    primary_filters: tuple[str, ...] = ()
-
-    def get_filterset(self):
-        raise NotImplementedError
-
-    def get_queryset(self):
-        self.filterset = self.get_filterset()
-        return self.filterset.qs
-
-    def get_template_names(self):
-        return [self.partial_template_name] if wants_partial(self.request) else [self.template_name]
-
-    def get_paginator(self, queryset, per_page, **kwargs):
-        return super().get_paginator(IdsFirst(queryset), per_page, **kwargs)
-
-    def get_context_data(self, **kwargs):
-        form = label_empty_choices(freeze_choices(self.filterset.form), _("Any"))
-        if "q" in form.fields:
-            form.fields["q"].widget.input_type = "search"
-        more_active = any(
-            self.request.GET.get(name) not in (None, "", "unknown")
-            for name in form.fields if name not in self.primary_filters
-        )
-        return super().get_context_data(
-            filterset=self.filterset, filter_form=form, primary_filters=self.primary_filters,
-            more_filters_active=more_active, **kwargs
-        )
-
-    def render_to_response(self, context, **response_kwargs):
-        response = super().render_to_response(context, **response_kwargs)
-        patch_vary_headers(response, ("HX-Request",))
-        return response
 
 
 class StreamListView(FilteredListView):
@@ -171,15 +129,8 @@ class StreamDetailView(LoginRequiredMixin, View):
             "may_edit": may_edit,
             "moves": status_moves(stream) if may_edit else [],
             "history": stream_history(stream) if may_edit else [],
-            "redundancy": _redundancy(stream) if may_edit else None,
+            **stream_detail_page.context(request, stream=stream, may_edit=may_edit),
         })
-
-
-def _redundancy(stream: Stream):
-    """How many viable partners the stream has, and the single-partner nudge (see matching)."""
-    from matching.selectors import Redundancy, stream_redundancy
-
-    return stream_redundancy([stream.pk]).get(stream.pk, Redundancy(alternatives=0, committed=0))
 
 
 def stream_history(stream: Stream) -> list[dict]:

@@ -11,9 +11,9 @@ from companies.api.views import (
     SiteViewSet,
 )
 from facilitation.api.views import MatchViewSet, NotificationViewSet
-from matching.api.views import MatchingRunViewSet
+from matching.api.views import MatchingRunViewSet, StreamViewSet
 from streams.api.imports import ImportCommitAPIView, ImportCreateAPIView, ImportDetailAPIView
-from streams.api.views import EwcCodeViewSet, ResourceCategoryViewSet, StreamViewSet
+from streams.api.views import EwcCodeViewSet, ResourceCategoryViewSet
 
 router = DefaultRouter()
 router.include_root_view = False
@@ -24,7 +24,7 @@ router.register("regions", RegionViewSet, basename="region")
 router.register("nace-codes", NaceCodeViewSet, basename="nace-code")
 router.register("ewc-codes", EwcCodeViewSet, basename="ewc-code")
 router.register("categories", ResourceCategoryViewSet, basename="category")
-router.register("streams", StreamViewSet, basename="stream")
+router.register("streams", StreamViewSet, basename="stream")  # with matching's /streams/{id}/matches/
 router.register("matches", MatchViewSet, basename="match")
 router.register("matching-runs", MatchingRunViewSet, basename="matching-run")
 router.register("notifications", NotificationViewSet, basename="notification")

@@ -23,6 +23,7 @@ from matching.forms import DEFAULT_MATCH_ORDERING, MATCH_ORDERING_FIELDS, orderi
 from matching.permissions import CanRunMatching
 from matching.selectors import IdsFirst, match_pages, match_queryset, run_list, stream_matches
 from matching.services import matching_run_create
+from streams.api import views as stream_api
 
 UNAUTHENTICATED = OpenApiResponse(description="Not signed in (no session or token).")
 NOT_VISIBLE = OpenApiResponse(
@@ -112,6 +113,10 @@ class StreamMatchesMixin:
         page = self.paginate_queryset(IdsFirst(filterset.qs))
         data = MatchSerializer(page, many=True, context={"request": request}).data
         return self.get_paginated_response(data)
+
+
+class StreamViewSet(StreamMatchesMixin, stream_api.StreamViewSet):
+    __doc__ = stream_api.StreamViewSet.__doc__  # the API's description of /streams/ stays the streams app's
 
 
 @extend_schema_view(

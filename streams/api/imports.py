@@ -20,11 +20,15 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from streams.importing import preview_file
+from streams.importing import (
+    pending_import_create,
+    pending_import_progress,
+    pending_import_start,
+    preview_file,
+)
 from streams.models import PendingImport
 from streams.permissions import can_import_sheets
 from streams.selectors import pending_import_for
-from streams.services import pending_import_create, pending_import_progress, pending_import_start
 from streams.uploads import SizeLimitedUploadHandler
 
 

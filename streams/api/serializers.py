@@ -4,23 +4,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from companies.models import Company, Site
-from streams.choices import (
-    Availability,
-    Direction,
-    DisposalRoute,
-    EnergyCarrier,
-    Period,
-    PhysicalForm,
-    Provenance,
-    RegulatoryStatus,
-    StreamKind,
-    StreamStatus,
-    Visibility,
-    WaterQuality,
-)
-from streams.models import ALL_MONTHS, EwcCode, ResourceCategory, Stream
+from streams.choices import StreamStatus
+from streams.models import ALL_MONTHS, STREAM_FIELDS, EwcCode, ResourceCategory, Stream
 from streams.presentation import CONFIDENTIAL_FIELDS, present
-from streams.units import ALL_UNITS
 
 
 class EwcCodeSerializer(serializers.ModelSerializer):
@@ -164,53 +150,42 @@ class StreamSerializer(serializers.ModelSerializer):
         return obj.external_ref if self._view(obj).show_confidential else None
 
 
-class StreamWriteSerializer(serializers.Serializer):
+# Where the API's input is stricter than the model (or explains more); every other rule comes from the model.
+_MONEY = {"min_value": Decimal(-10_000_000), "max_value": Decimal(10_000_000)}
+_WRITE_EXTRA = {
+    "quantity": {"min_value": Decimal("0.001")},
+    "quantity_min": {"min_value": Decimal(0)},
+    "quantity_max": {"min_value": Decimal(0)},
+    "description": {"max_length": 10000},
+    "composition": {"max_length": 10000},
+    "contaminants": {"max_length": 10000},
+    "price_eur_per_unit": _MONEY,
+    "disposal_cost_eur_per_unit": _MONEY,
+    "hazardous": {"help_text": "Offers: set on top of what the EWC code says"},
+    "external_ref": {"allow_blank": False},
+}
+
+
+class StreamWriteSerializer(serializers.ModelSerializer):
     """Input for listing or changing a stream. Status, company ownership, hazard flags derived from
-    EWC codes and timestamps are not writable here (status moves through /status/)."""
+    EWC codes and timestamps are not writable here (status moves through /status/). The fields are
+    the stream input contract (streams.models.STREAM_FIELDS) with the model's rules."""
 
     company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all(), required=False,
                                                  help_text="Needed only when you act for several companies")
     site = serializers.PrimaryKeyRelatedField(queryset=Site.objects.all(), required=False,
                                               help_text="Defaults to the company's first site")
-    direction = serializers.ChoiceField(choices=Direction.choices)
-    kind = serializers.ChoiceField(choices=StreamKind.choices)
-    title = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=10000)
     category = serializers.CharField(max_length=160, required=False, allow_blank=True,
                                      help_text="Category code or name; may be empty when ewc_codes are given")
     ewc_codes = serializers.ListField(child=serializers.CharField(max_length=12), required=False, max_length=50)
-    quantity = serializers.DecimalField(max_digits=14, decimal_places=3, min_value=Decimal("0.001"), required=False,
-                                        allow_null=True)
-    unit = serializers.ChoiceField(choices=ALL_UNITS)
-    period = serializers.ChoiceField(choices=Period.choices, required=False)
-    quantity_min = serializers.DecimalField(max_digits=14, decimal_places=3, min_value=Decimal(0), required=False,
-                                            allow_null=True)
-    quantity_max = serializers.DecimalField(max_digits=14, decimal_places=3, min_value=Decimal(0), required=False,
-                                            allow_null=True)
-    availability = serializers.ChoiceField(choices=Availability.choices, required=False)
     months = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=12), required=False,
                                    max_length=12)
-    energy_carrier = serializers.ChoiceField(choices=EnergyCarrier.choices, required=False, allow_blank=True)
-    temperature_c = serializers.FloatField(min_value=-273.15, max_value=2000, required=False, allow_null=True)
-    water_quality = serializers.ChoiceField(choices=WaterQuality.choices, required=False, allow_null=True)
-    physical_form = serializers.ChoiceField(choices=PhysicalForm.choices, required=False, allow_blank=True)
-    composition = serializers.CharField(required=False, allow_blank=True, max_length=10000)
-    contaminants = serializers.CharField(required=False, allow_blank=True, max_length=10000)
-    provenance = serializers.ChoiceField(choices=Provenance.choices, required=False)
-    regulatory_status = serializers.ChoiceField(choices=RegulatoryStatus.choices, required=False)
-    hazardous = serializers.BooleanField(required=False, help_text="Offers: set on top of what the EWC code says")
-    accepts_hazardous = serializers.BooleanField(required=False)
-    price_eur_per_unit = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, allow_null=True,
-                                                  min_value=Decimal(-10_000_000), max_value=Decimal(10_000_000))
-    disposal_route = serializers.ChoiceField(choices=DisposalRoute.choices, required=False, allow_blank=True)
-    disposal_cost_eur_per_unit = serializers.DecimalField(max_digits=12, decimal_places=2, required=False,
-                                                          allow_null=True, min_value=Decimal(-10_000_000),
-                                                          max_value=Decimal(10_000_000))
-    max_transport_km = serializers.FloatField(min_value=0.1, max_value=5000, required=False, allow_null=True)
-    valid_from = serializers.DateField(required=False, allow_null=True)
-    valid_until = serializers.DateField(required=False, allow_null=True)
-    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
-    external_ref = serializers.CharField(max_length=64, required=False, allow_null=True)
+
+    class Meta:
+        model = Stream
+        fields = ("company", "site", "category", "ewc_codes", "hazardous", *STREAM_FIELDS)
+        extra_kwargs = _WRITE_EXTRA
+        validators = []  # nothing is saved here: the service checks uniqueness (full_clean)
 
     def validate_months(self, value):
         return mask_from_months(value)

@@ -10,7 +10,6 @@ from companies.models import Company, Site
 from companies.permissions import ObjectEditPermission, can_act_for_company
 from companies.roles import roles_for
 from companies.selectors import viewer_origin
-from matching.api.views import StreamMatchesMixin
 from streams.api.serializers import (
     EwcCodeSerializer,
     ResourceCategorySerializer,
@@ -67,7 +66,7 @@ def _owner_for_create(user, data) -> tuple[Company, Site | None]:
     return company, site
 
 
-class StreamViewSet(StreamMatchesMixin, WriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
+class StreamViewSet(WriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Offers and needs. Anonymous listings hide the company; confidential fields are null unless
     the stream is yours, you facilitate its region, or you are staff."""
 
@@ -83,7 +82,8 @@ class StreamViewSet(StreamMatchesMixin, WriteMixin, mixins.CreateModelMixin, mix
         return stream_queryset(user=self.request.user)
 
     def paginate_queryset(self, queryset):
-        # The matches action pages its own IdsFirst; the list pages streams ids first.
+        # An action of a higher app (matching's matches) may page its own IdsFirst; the list pages
+        # streams ids first.
         return super().paginate_queryset(IdsFirst(queryset) if isinstance(queryset, QuerySet) else queryset)
 
     def get_serializer_context(self):

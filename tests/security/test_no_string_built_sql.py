@@ -36,7 +36,7 @@ REVIEWED = {
                                          "_insert_sql(); every value bound",
     ("symbiosis/pgcopy.py", "copy_columns"): "COPY into quoted identifiers from model metadata; data is binary",
     ("symbiosis/pgcopy.py", "_dtype"): "not SQL: an error message that names the COPY format",
-    ("streams/importing.py", "records"): "not SQL: an error message ('copy just the import rows')",
+    ("streams/importing/sheet.py", "records"): "not SQL: an error message ('copy just the import rows')",
     ("dashboards/queries.py", "_run"): "executes the statements below with bound parameters",
     ("dashboards/queries.py", "listings"): "ORM-compiled SQL and fixed measures; values bound",
     ("dashboards/queries.py", "match_aggregate"): "ORM-compiled SQL; group/sum aliases come from code, "

@@ -16,8 +16,8 @@ from django.core.management import call_command
 
 from companies.models import Company
 from matching.models import Match
-from streams import importing
 from streams.importing import COLUMNS, import_file
+from streams.importing import sheet as importing_sheet
 from streams.models import Stream
 from symbiosis.exports import safe_cell
 from tests.streams.test_import import _xlsx_bytes
@@ -182,7 +182,7 @@ def test_defusedxml_guards_openpyxl_even_without_our_scan(monkeypatch):
     from openpyxl.xml import DEFUSEDXML
 
     assert DEFUSEDXML is True
-    monkeypatch.setattr(importing, "_check_xml_part", lambda archive, info: None)
+    monkeypatch.setattr(importing_sheet, "_check_xml_part", lambda archive, info: None)
     body = (LAUGHS + '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
             '<row r="1"><c r="A1" t="inlineStr"><is><t>&lol9;</t></is></c></row></sheetData></worksheet>').encode()
     assert_refused(replace_parts(good_xlsx(), {"xl/worksheets/sheet1.xml": body}), "laughs.xlsx",
@@ -190,7 +190,7 @@ def test_defusedxml_guards_openpyxl_even_without_our_scan(monkeypatch):
 
 
 def test_a_worksheet_of_endless_blank_rows_stops_early(monkeypatch):
-    monkeypatch.setattr(importing, "MAX_SHEET_ROWS_READ", 1000)
+    monkeypatch.setattr(importing_sheet, "MAX_SHEET_ROWS_READ", 1000)
     rows = "".join(f'<row r="{i}"><c r="A{i}" t="inlineStr"><is><t> </t></is></c></row>' for i in range(2, 3000))
     sheet = ('<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
              'spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>company_ref</t></is>'

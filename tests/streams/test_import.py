@@ -14,8 +14,9 @@ from django.core.management.base import CommandError
 
 from companies.models import Company, Site
 from companies.roles import forget_roles
-from streams import importing
 from streams.importing import COLUMNS, import_file, parse_sheet, validate_rows
+from streams.importing import apply as importing_apply
+from streams.importing import sheet as importing_sheet
 from streams.models import EwcCode, Stream
 from tests.factories import CompanyFactory, RegionRoleFactory, SiteFactory, UserFactory, region
 
@@ -234,14 +235,14 @@ def test_conflicting_company_values_are_errors_and_blank_ones_inherit():
 
 
 def test_a_service_refusal_during_apply_is_reported_against_its_row_and_rolled_back(monkeypatch):
-    real = importing.stream_create
+    real = importing_apply.stream_create
 
     def refuse_second(**kw):
         if kw.get("external_ref") == "S-002":
             raise ValidationError({"title": "Refused by a rule only the service knows."})
         return real(**kw)
 
-    monkeypatch.setattr(importing, "stream_create", refuse_second)
+    monkeypatch.setattr(importing_apply, "stream_create", refuse_second)
     before = table_counts()
 
     result = run(GOOD_ROWS)
@@ -380,7 +381,7 @@ def test_files_too_large_or_too_long_or_not_utf8_are_refused(settings, monkeypat
     assert "larger than" in too_big.errors[0].message
 
     settings.IMPORT_MAX_BYTES = 5 * 1024 * 1024
-    monkeypatch.setattr(importing, "MAX_ROWS", 3)
+    monkeypatch.setattr(importing_sheet, "MAX_ROWS", 3)
     too_long = import_file(csv_file(GOOD_ROWS), "s.csv")
     assert "more than 3 rows" in too_long.errors[0].message
 
@@ -482,7 +483,7 @@ def test_a_workbook_with_xml_entities_is_refused_without_expanding_them():
 
 
 def test_a_workbook_that_unpacks_to_too_much_is_refused(monkeypatch):
-    monkeypatch.setattr(importing, "MAX_XLSX_UNCOMPRESSED", 1000)
+    monkeypatch.setattr(importing_sheet, "MAX_XLSX_UNCOMPRESSED", 1000)
 
     result = import_file(io.BytesIO(_xlsx_bytes([["company_ref"], ["C-1"]])), "big.xlsx")
 
