@@ -55,10 +55,19 @@ def _labelled_under(codes: list[str], ids: list[int]) -> Q:
     its stream's site, or, on a prospective side, every site of the company (the label is taken at
     its first site)."""
     from companies.anonymity import label_table
+
+    table = label_table()
+    memo = table.__dict__.setdefault("_labelled_under_memo", {})  # per label table, i.e. per request
+    key = (tuple(codes), tuple(sorted(ids)))
+    if key not in memo:
+        memo[key] = _build_labelled_under(table, codes, ids)
+    return memo[key]
+
+
+def _build_labelled_under(table, codes: list[str], ids: list[int]) -> Q:
     from companies.models import Company, Site
     from streams.models import Stream
 
-    table = label_table()
     wanted = set(codes)
 
     def under(_region_id, label) -> bool:
