@@ -243,8 +243,9 @@ def test_the_detail_page_runs_a_fixed_number_of_queries(web, member, world, djan
     client = web(member)
     client.get(detail(world.ab))  # the label table is read once per data version, then cached
     # + 1 for the label table's version; 8 for the page, 4 to rebuild the reasons of a full-run row (streams, EWC codes, categories, rules),
-    # the match's EWC codes (regulatory flags) and its timeline (facilitation).
-    with django_assert_max_num_queries(15):
+    # the match's EWC codes (regulatory flags), its timeline (facilitation) and the viewer's excluded NACE codes
+    # (matching/exclusions.py: a member's view hides a partner whose label lies under one).
+    with django_assert_max_num_queries(16):
         assert client.get(detail(world.ab)).status_code == 200
 
 
