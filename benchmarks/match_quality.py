@@ -49,6 +49,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from matching.engine import (  # noqa: E402
+    DEFAULT_BACKOFF,
+    DEFAULT_COUNTERPART_DIVISION,
     ENGINE_VERSION,
     CompanySpec,
     EngineConfig,
@@ -58,7 +60,6 @@ from matching.engine import (  # noqa: E402
     load_prior_rules,
     rank_candidates,
 )
-from matching.engine.priors import DEFAULT_BACKOFF, DEFAULT_COUNTERPART_DIVISION  # noqa: E402
 
 DEFAULT_CSV = ROOT / "matching" / "data" / "maestri_is_exchanges.csv"
 RESULTS = ROOT / "benchmarks" / "results" / "match_quality.json"
