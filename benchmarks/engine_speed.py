@@ -306,7 +306,7 @@ def per_anchor_top(result, k, kp):
 def one_size(n: int, naive_limit_s: float) -> dict:
     config = EngineConfig()
     priors = learn_priors(
-        load_maestri_exchanges(ROOT / "matching" / "data" / "maestri_is_exchanges.csv"),
+        load_maestri_exchanges(),
         rules=load_prior_rules(),
     )
     streams, companies, rules = generate(n)

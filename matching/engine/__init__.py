@@ -24,6 +24,7 @@ from .disclosure import (
 )
 from .impact import ImpactFactors, estimate_impact, load_impact_factors
 from .naive import naive_rank
+from .prior_tables import MAESTRI_EXCHANGES_PATH
 from .priors import (
     DEFAULT_BACKOFF,
     DEFAULT_COUNTERPART_DIVISION,
@@ -55,6 +56,7 @@ __all__ = [
     "DEFAULT_BACKOFF",
     "DEFAULT_COUNTERPART_DIVISION",
     "ENGINE_VERSION",
+    "MAESTRI_EXCHANGES_PATH",
     "MIN_SHARED_DISTANCE_PART",
     "UNIT_CODES",
     "CandidateIndex",
