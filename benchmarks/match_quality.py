@@ -18,7 +18,7 @@ Protocol (issue "matching engine"):
   list before the rank of this row's receiver is taken.
 - Metrics: hit@1/3/5/10 and MRR at company level and at NACE-division level (the rank of the receiver's
   division among the distinct divisions in ranked order), for: the engine with data priors only, the
-  engine with data priors plus the curated rules shipped in matching/data/prior_rules.csv, and the
+  engine with data priors plus the curated rules shipped in matching/engine/data/prior_rules.csv, and the
   baseline "most frequent receiver division for this EWC code" (back-off: sub-chapter, chapter, all;
   companies of the same division keep the engine's tie order: by id).
 - The engine's prior settings (``learn_priors``: back-off strength, conditioning on the provider's
@@ -49,7 +49,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from matching.engine import (  # noqa: E402
+    DEFAULT_BACKOFF,
+    DEFAULT_COUNTERPART_DIVISION,
     ENGINE_VERSION,
+    MAESTRI_EXCHANGES_PATH,
     CompanySpec,
     EngineConfig,
     StreamSpec,
@@ -58,9 +61,8 @@ from matching.engine import (  # noqa: E402
     load_prior_rules,
     rank_candidates,
 )
-from matching.engine.priors import DEFAULT_BACKOFF, DEFAULT_COUNTERPART_DIVISION  # noqa: E402
 
-DEFAULT_CSV = ROOT / "matching" / "data" / "maestri_is_exchanges.csv"
+DEFAULT_CSV = MAESTRI_EXCHANGES_PATH
 RESULTS = ROOT / "benchmarks" / "results" / "match_quality.json"
 CENTRE = (55.60, 13.00)  # the shared location (any point works: only relative distance matters)
 PLANNED_WEIGHT = 0.5

@@ -18,8 +18,7 @@ from django.db.models import Case, F, FloatField, Q, Value, When
 from django.db.models.functions import Greatest, Least, Power, Round
 
 from companies.roles import roles_for
-from matching.engine.config import EngineConfig
-from matching.engine.disclosure import MIN_SHARED_DISTANCE_PART
+from matching.engine import MIN_SHARED_DISTANCE_PART, EngineConfig
 from streams.choices import StreamKind
 
 _CONFIG = EngineConfig()

@@ -15,9 +15,7 @@ from django.db.models import Q
 from django.db.models.query import ModelIterable
 
 from matching import engine
-from matching.engine.columns import explain_declared, explain_prospective
-from matching.engine.compat import CompatCache
-from matching.engine.scoring import PairScore
+from matching.engine import CompatCache, PairScore, explain_declared, explain_prospective
 from matching.services import (
     engine_config,
     engine_priors,

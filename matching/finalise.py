@@ -30,7 +30,7 @@ from django.db import connection
 
 from matching import engine
 from matching.choices import MatchStatus
-from matching.engine.columns import UNIT_CODES
+from matching.engine import UNIT_CODES
 from matching.models import PART_FIELDS, Match, MatchCandidate, MatchRegion
 
 MATCH = Match._meta.db_table

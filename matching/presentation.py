@@ -33,7 +33,7 @@ from django.utils.translation import gettext_lazy
 from audit.context import note_confidential_read
 from companies.anonymity import Label, hidden_label
 from companies.roles import roles_for
-from matching.engine.disclosure import SharedParts
+from matching.engine import SharedParts
 from matching.permissions import side_region_ids
 from matching.shared_figures import SharedFigures, shared_figures
 from streams.choices import StreamStatus, Visibility

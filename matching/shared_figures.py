@@ -11,17 +11,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from matching.engine.config import EngineConfig
-from matching.engine.disclosure import (
+from matching.engine import (
+    EngineConfig,
     SharedParts,
     band_distance,
+    load_impact_factors,
     receiver_eur_before_price,
     route_blind_co2e_t,
     shared_parts,
     shared_transport_eur,
+    transport_per_unit,
 )
-from matching.engine.impact import load_impact_factors
-from matching.engine.scoring import transport_per_unit
 from matching.services import per_base_unit
 from streams.choices import StreamKind
 

@@ -185,3 +185,65 @@ def test_the_circle_check_catches_a_circle_through_a_function_import(tmp_path, m
     monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
     mods = {module_name(tmp_path / n): tmp_path / n for n in files}
     assert circles(import_graph(mods), mods) == [["matching.a", "matching.b"]]
+
+
+ENGINE = "matching.engine"
+OUTSIDE_THE_ENGINE = (*LAYERS, *PLUMBING, "demo", "symbiosis", "benchmarks", "scripts", "tests")
+
+
+def engine_submodules(root: Path) -> set[str]:
+    base = root / "matching" / "engine"
+    return {p.stem if p.suffix else p.name for p in base.iterdir()
+            if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").is_file()}
+
+
+def engine_back_doors(root: Path, packages=OUTSIDE_THE_ENGINE) -> list[str]:
+    """One entry per import, outside the engine and its own tests, that reaches past `matching.engine`
+    (its `__init__` and `__all__` are the front door) into one of its submodules, `from matching.engine
+    import columns` included."""
+    subs = engine_submodules(root)
+    bad = set()
+    for package in packages:
+        base = root / package
+        if not base.is_dir():
+            continue
+        for path in sorted(base.rglob("*.py")):
+            rel = path.relative_to(root).as_posix()
+            if rel.startswith(("matching/engine/", "tests/matching/engine/")) or "__pycache__" in rel:
+                continue
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                    names = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+                else:
+                    continue
+                for name in names:
+                    if name.startswith(ENGINE + ".") and name.split(".")[2] in subs:
+                        bad.add(f"{rel}:{node.lineno} -> {'.'.join(name.split('.')[:3])}")
+    return sorted(bad)
+
+
+def test_code_outside_the_engine_imports_only_its_front_door():
+    assert engine_back_doors(ROOT) == []
+
+
+def test_the_front_door_check_catches_a_submodule_import(tmp_path):
+    files = {
+        "matching/engine/__init__.py": "from .columns import MatchColumns\n",
+        "matching/engine/columns.py": "MatchColumns = 1\n",
+        "tests/matching/engine/test_columns.py": "from matching.engine.columns import MatchColumns\n",
+        "matching/a.py": "from matching.engine.columns import MatchColumns\n",
+        "matching/b.py": "from matching.engine import columns\n",
+        "matching/c.py": "import matching.engine.columns\n",
+        "matching/d.py": "from matching.engine import MatchColumns\nfrom matching import engine\n",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert engine_back_doors(tmp_path) == [
+        "matching/a.py:1 -> matching.engine.columns",
+        "matching/b.py:1 -> matching.engine.columns",
+        "matching/c.py:1 -> matching.engine.columns",
+    ]

@@ -10,14 +10,32 @@ Time and configuration are arguments; nothing here reads a clock, the environmen
 from __future__ import annotations
 
 from .candidates import CandidateIndex
-from .columns import MatchColumns, rank_columns
+from .columns import UNIT_CODES, MatchColumns, explain_declared, explain_prospective, rank_columns
 from .compat import CompatCache, Profile, format_ewc
 from .config import ENGINE_VERSION, EngineConfig
+from .disclosure import (
+    MIN_SHARED_DISTANCE_PART,
+    SharedParts,
+    band_distance,
+    receiver_eur_before_price,
+    route_blind_co2e_t,
+    shared_parts,
+    shared_transport_eur,
+)
 from .impact import ImpactFactors, estimate_impact, load_impact_factors
 from .naive import naive_rank
-from .priors import Priors, learn_priors, load_maestri_exchanges, load_prior_rules
+from .prior_tables import MAESTRI_EXCHANGES_PATH
+from .priors import (
+    DEFAULT_BACKOFF,
+    DEFAULT_COUNTERPART_DIVISION,
+    Priors,
+    learn_priors,
+    load_maestri_exchanges,
+    load_prior_rules,
+)
+from .prospective import nace_sector, prospective_divisions, prospective_sectors
 from .ranking import build_index, match_one, rank_candidates, rank_index
-from .scoring import make_candidate, score_parts
+from .scoring import PairScore, make_candidate, rank_key, score_parts, transport_per_unit, volume_fit
 from .types import (
     CompanySpec,
     ExchangeRecord,
@@ -32,10 +50,18 @@ from .types import (
 
 Index = CandidateIndex
 
+# The engine's front door: code outside matching/engine imports these names from `matching.engine` and
+# never one of its submodules (tests/test_layers.py checks it).
 __all__ = [
+    "DEFAULT_BACKOFF",
+    "DEFAULT_COUNTERPART_DIVISION",
     "ENGINE_VERSION",
+    "MAESTRI_EXCHANGES_PATH",
+    "MIN_SHARED_DISTANCE_PART",
+    "UNIT_CODES",
     "CandidateIndex",
     "CompanySpec",
+    "CompatCache",
     "EngineConfig",
     "ExchangeRecord",
     "Impact",
@@ -43,25 +69,40 @@ __all__ = [
     "Index",
     "MatchCandidate",
     "MatchColumns",
+    "PairScore",
     "PriorRule",
     "Priors",
     "ScoreBreakdown",
     "SectorPrior",
+    "SharedParts",
     "StreamSpec",
     "SubstitutionRule",
+    "band_distance",
     "build_index",
     "estimate_impact",
+    "explain_declared",
+    "explain_prospective",
     "format_ewc",
     "learn_priors",
     "load_impact_factors",
     "load_maestri_exchanges",
     "load_prior_rules",
     "match_one",
+    "nace_sector",
     "naive_rank",
+    "prospective_divisions",
+    "prospective_sectors",
     "rank_candidates",
     "rank_columns",
     "rank_index",
+    "rank_key",
+    "receiver_eur_before_price",
+    "route_blind_co2e_t",
     "score_pair",
+    "shared_parts",
+    "shared_transport_eur",
+    "transport_per_unit",
+    "volume_fit",
 ]
 
 

@@ -141,7 +141,7 @@ class EngineConfig:
     volume_fit_share: float = 0.5  # assumption: volume/value = 0.5 * volume fit + 0.5 * value ratio.
     default_value_eur_per_unit: tuple = DEFAULT_VALUE_EUR_PER_UNIT
     # Road transport cost. assumption: EU full-truckload rates of ~1.3-1.8 EUR per vehicle-km for ~20 t
-    # payload plus empty returns give ~0.08-0.12 EUR per t-km; matching/data/impact_factors.csv holds the
+    # payload plus empty returns give ~0.08-0.12 EUR per t-km; matching/engine/data/impact_factors.csv holds the
     # same figure for impact estimates.
     transport_eur_per_tkm: float = 0.10
     handling_eur_per_t: float = 2.0  # assumption: loading and unloading per tonne.

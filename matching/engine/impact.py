@@ -1,6 +1,6 @@
 """Estimated yearly impact of a match: quantity, diversion, CO2e and money for both parties.
 
-Emission factors come from ``matching/data/impact_factors.csv`` (key, value, unit, source); transport
+Emission factors come from ``matching/engine/data/impact_factors.csv`` (key, value, unit, source); transport
 cost, road circuity and the road-freight emission factor come from ``EngineConfig`` so that the score and
 the impact use the same transport model (a test keeps the CSV and the config equal). Every estimate
 carries the assumptions it used, in plain language.
@@ -22,7 +22,7 @@ from .compat import lineage
 from .config import EngineConfig
 from .types import Impact, StreamSpec
 
-DEFAULT_FACTORS_PATH = Path(__file__).resolve().parent.parent / "data" / "impact_factors.csv"
+DEFAULT_FACTORS_PATH = Path(__file__).resolve().parent / "data" / "impact_factors.csv"
 UNITS = {"material": "t", "energy": "MWh", "water": "m3", "asset": "units", "expertise": "hours"}
 DIVERTED_ROUTES = ("landfill", "incineration")
 
@@ -48,7 +48,7 @@ class ImpactFactors:
 
 
 def load_impact_factors(path: str | Path | None = None) -> ImpactFactors:
-    """Read the factor CSV; the default is the table shipped in ``matching/data``."""
+    """Read the factor CSV; the default is the table the engine ships in ``data/``."""
     return _load(str(Path(path) if path else DEFAULT_FACTORS_PATH))
 
 

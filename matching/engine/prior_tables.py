@@ -13,7 +13,8 @@ from pathlib import Path
 from .compat import format_ewc, normalise_ewc
 from .types import ExchangeRecord, PriorRule
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = Path(__file__).resolve().parent / "data"  # the tables the engine ships (data/README.md)
+MAESTRI_EXCHANGES_PATH = DATA_DIR / "maestri_is_exchanges.csv"
 
 
 def _digits(code: str) -> str:
@@ -30,14 +31,15 @@ def split_codes(cell: str) -> tuple[str, ...]:
     return tuple(out)
 
 
-def load_maestri_exchanges(path: str | Path) -> list[ExchangeRecord]:
-    """Read the MAESTRI exchanges CSV (stdlib csv) into records, one per row with usable codes.
+def load_maestri_exchanges(path: str | Path | None = None) -> list[ExchangeRecord]:
+    """Read the MAESTRI exchanges CSV (stdlib csv; default: the copy the engine ships) into records, one per
+    row with usable codes.
 
     Suffix markers (^, *, #) are mapping-quality notes of the compiler, not the List-of-Waste hazardous
     asterisk, and are removed; cells with several NACE or EWC codes are split on ';'.
     """
     records = []
-    with open(path, encoding="utf-8", newline="") as fh:
+    with open(path or MAESTRI_EXCHANGES_PATH, encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
             ewc = split_codes(row.get("EWC code", ""))
             prov = split_codes(row.get("NACE code - Providing industry", ""))

@@ -152,7 +152,8 @@ def rank_index(
 
     ``stats`` (a dict) receives counts of the pairs looked at; with a ``clock`` (a callable returning
     seconds, e.g. ``time.perf_counter``, passed in by a benchmark: the engine reads no clock itself) it
-    also receives the seconds spent per phase under ``stats["phases_s"]``. ``prospective_for`` says
+    also receives the seconds spent per phase under ``stats["phases_s"]`` and the seconds of exact
+    scoring inside the search under ``stats["scoring_s"]``. ``prospective_for`` says
     whose prospective companies to add: offers' likely receivers ("offer"), needs' likely providers
     ("need"); a sharded run can leave out the side another shard owns."""
     laps = Laps(clock)
@@ -161,7 +162,7 @@ def rank_index(
     cfg = index.config
     dec = cfg.score_decimals
     otab, ntab = index.offers, index.needs
-    sc = run_search(index, index.batch_tasks(), otab, ntab, track=("o", "n"), stats=stats)
+    sc = run_search(index, index.batch_tasks(), otab, ntab, track=("o", "n"), stats=stats, clock=clock)
     lap("search")
     keys = rank_keys(sc["total"], dec)
     top_o = top_k_mask(sc["oi"], keys, ntab.ids[sc["ni"]], cfg.top_k)

@@ -14,7 +14,7 @@ from django.db.models.functions import Cos, Greatest, Least, Radians
 
 from companies.models import NaceCode, Site
 from matching import engine
-from matching.engine.prospective import nace_sector, prospective_divisions, prospective_sectors
+from matching.engine import nace_sector, prospective_divisions, prospective_sectors
 from matching.services.specs import (
     CATEGORY_CACHE_SECONDS,
     _company_spec,

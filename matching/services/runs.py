@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from matching import engine
 from matching.choices import RunKind, RunStatus
-from matching.engine.columns import MatchColumns
+from matching.engine import MatchColumns
 from matching.finalise import apply_staged
 from matching.models import PART_FIELDS, MatchCandidate, MatchingRun
 from matching.services.specs import (

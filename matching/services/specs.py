@@ -54,7 +54,7 @@ def _rules_cached(key) -> tuple[engine.SubstitutionRule, ...]:
 @lru_cache(maxsize=1)
 def engine_priors() -> engine.Priors:
     """Sector priors learned from the shipped MAESTRI exchanges plus curated rules."""
-    exchanges = engine.load_maestri_exchanges(settings.BASE_DIR / "matching" / "data" / "maestri_is_exchanges.csv")
+    exchanges = engine.load_maestri_exchanges()
     return engine.learn_priors(exchanges, rules=engine.load_prior_rules())
 
 

@@ -18,7 +18,7 @@ from matching.engine import (
 from matching.engine.types import FORMS
 
 ROOT = Path(__file__).resolve().parents[3]
-MAESTRI_CSV = ROOT / "matching" / "data" / "maestri_is_exchanges.csv"
+MAESTRI_CSV = ROOT / "matching" / "engine" / "data" / "maestri_is_exchanges.csv"
 
 MALMO = (55.605, 13.003)
 

@@ -238,5 +238,10 @@ def test_rank_index_reports_phases_with_a_clock_passed_in():
         "materialise_prospective",
         "order",
     }
+    # One tick per phase; the search also reads the clock before and after each batch of exact scoring
+    # (two ticks, one second of scoring per batch), reported as stats["scoring_s"].
+    search = stats["phases_s"].pop("search")
     assert all(v == 1.0 for v in stats["phases_s"].values())
+    assert stats["scoring_s"] >= 1.0
+    assert search == 1.0 + 2 * stats["scoring_s"]
     assert stats["matches"] == len(out)

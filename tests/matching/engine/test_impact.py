@@ -84,7 +84,7 @@ def test_the_prospective_impact_says_what_it_assumes():
 
 
 def test_every_factor_has_a_unit_and_a_source():
-    with open(ROOT / "matching" / "data" / "impact_factors.csv", encoding="utf-8") as fh:
+    with open(ROOT / "matching" / "engine" / "data" / "impact_factors.csv", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) >= 20
     for row in rows:

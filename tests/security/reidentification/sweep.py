@@ -872,7 +872,7 @@ def distance_estimates(obj: dict, config) -> list[tuple[str, float, float]]:
 
 
 def site_failures(obs: Observations, world: World, verify=None) -> list[str]:
-    from matching.engine.disclosure import band_distance
+    from matching.engine import band_distance
     from streams.presentation import approximate_km
 
     config, out, kinds = _config(), [], Counter()
@@ -926,7 +926,7 @@ def method(how: str) -> str:
 
 def price_failures(obs: Observations, world: World, verify=None) -> list[str]:
     """Try to recover the hidden side's price or disposal cost (EUR per base unit) from the figures."""
-    from matching.engine.scoring import transport_per_unit, volume_fit
+    from matching.engine import transport_per_unit, volume_fit
 
     config, out, kinds = _config(), [], Counter()
     out += [f"{obs.persona.name}: {c}" for c in obs.confidential]

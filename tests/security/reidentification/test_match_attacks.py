@@ -20,7 +20,7 @@ import math
 
 import pytest
 
-from matching.engine.config import EngineConfig
+from matching.engine import EngineConfig
 from matching.models import Match
 from matching.services import matching_run_for_stream
 from streams.choices import Visibility
