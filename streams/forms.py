@@ -17,7 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 from streams.choices import Direction, StreamKind
 from streams.filtersets import ResourceCategoryFilterSet
-from streams.models import ALL_MONTHS, STREAM_FIELDS, ResourceCategory, Stream
+from streams.models import STREAM_FIELDS, ResourceCategory, Stream
+from streams.months import ALL_MONTHS, mask_from_months
 from streams.units import UNITS, units_for_kind
 
 MONTH_CHOICES = [(number, name) for number, name in MONTHS.items()]
@@ -306,10 +307,7 @@ class StreamForm(forms.ModelForm):
         return [part.strip() for part in raw.replace(",", ";").split(";") if part.strip()]
 
     def clean_months(self) -> int:
-        mask = 0
-        for month in self.cleaned_data.get("months") or ():
-            mask |= 1 << (month - 1)
-        return mask or ALL_MONTHS
+        return mask_from_months(self.cleaned_data.get("months"))
 
     def service_data(self) -> dict:
         """Keyword arguments for `stream_create` / `stream_update`."""

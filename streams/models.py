@@ -28,9 +28,8 @@ from streams.choices import (
     Visibility,
     WaterQuality,
 )
+from streams.months import ALL_MONTHS, months_from_mask
 from streams.units import ALL_UNITS, BASE_UNIT, to_yearly_base, unit_fits_kind
-
-ALL_MONTHS = 0xFFF
 
 # The stream input contract: the fields a person sets on a stream, as `stream_create` / `stream_update`
 # take them (besides site, category, EWC codes and the offer's hazard flag). The page form
@@ -294,7 +293,7 @@ class Stream(models.Model):
 
     @property
     def month_list(self) -> list[int]:
-        return [m for m in range(1, 13) if self.months & (1 << (m - 1))]
+        return months_from_mask(self.months)
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
