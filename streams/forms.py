@@ -16,6 +16,7 @@ from django.utils.dates import MONTHS
 from django.utils.translation import gettext_lazy as _
 
 from streams.choices import Direction, StreamKind
+from streams.ewc import split_ewc_codes
 from streams.filtersets import ResourceCategoryFilterSet
 from streams.models import STREAM_FIELDS, ResourceCategory, Stream
 from streams.months import ALL_MONTHS, mask_from_months
@@ -303,8 +304,7 @@ class StreamForm(forms.ModelForm):
         return site
 
     def clean_ewc_codes(self) -> list[str]:
-        raw = self.cleaned_data.get("ewc_codes") or ""
-        return [part.strip() for part in raw.replace(",", ";").split(";") if part.strip()]
+        return split_ewc_codes(self.cleaned_data.get("ewc_codes"))
 
     def clean_months(self) -> int:
         return mask_from_months(self.cleaned_data.get("months"))

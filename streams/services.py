@@ -12,12 +12,9 @@ from audit.services import audit_record
 from companies.models import Company, Site
 from companies.roles import roles_for
 from streams.choices import Direction, StreamKind, StreamStatus
+from streams.ewc import normalise_ewc
 from streams.models import STREAM_FIELDS, EwcCode, ResourceCategory, Stream
 from streams.signals import send_stream_changed
-
-
-def normalise_ewc(code: str) -> str:
-    return str(code).replace(" ", "").replace("*", "").strip()
 
 
 def resolve_ewc_codes(codes: Iterable) -> list[EwcCode]:
