@@ -131,7 +131,7 @@ def _validate_stream(row: SheetRow, company_ref: str, site_plan: SitePlan, strea
         ("disposal_route", read("disposal_route", lambda r: _choice(r, DisposalRoute.choices, what="disposal route"))),
         ("disposal_cost_eur_per_unit", read("disposal_cost_eur_per_unit", lambda r: parse_number(r, places=2))),
         ("visibility", read("visibility", lambda r: _choice(r, Visibility.choices, what="visibility"))),
-        ("max_transport_km", read("max_distance_km", lambda r: float(parse_number(r)))),
+        ("max_transport_km", read("max_transport_km", lambda r: float(parse_number(r)))),
     ):
         if value is not None:
             data[key] = value
