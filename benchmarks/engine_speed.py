@@ -239,7 +239,7 @@ def generate(n_streams: int, seed: int = SEED, id_offset: int = 0, companies=Non
                 accepts_hazardous=bool(rng.random() < 0.2),
                 price_eur_per_unit=float(rng.uniform(0, 60)) if rng.random() < 0.4 else None,
                 disposal_cost_eur_per_unit=float(rng.uniform(0, 120)) if rng.random() < 0.4 else None,
-                max_km=float(rng.uniform(10, 200)) if rng.random() < 0.1 else None,
+                max_transport_km=float(rng.uniform(10, 200)) if rng.random() < 0.1 else None,
                 value_class=vc,
                 nace_division=comp.nace_division,
                 nace_class=comp.nace_class,

@@ -5,6 +5,9 @@ centres of the grid cells that hold the two sites (`LOCATION_GRID_KM`, 1 km by d
 Moving one's own site, or adding sites, changes the answer only where one's own site crosses a cell
 border: whoever watches where the figure flips learns at most which cell the other site lies in,
 never where in it (docs/security.md, "Anonymity").
+
+`haversine_km` here is the one great-circle distance of the apps. The engine keeps its own pure copy
+(matching/engine/geo.py, with a vectorised twin) because it imports nothing of the project.
 """
 
 from __future__ import annotations

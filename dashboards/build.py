@@ -7,12 +7,12 @@ presented: the tables hold what the database added up.
 
 from __future__ import annotations
 
-import math
 from datetime import date, datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from companies.geo import haversine_km
 from companies.models import Region
 from dashboards import queries
 from dashboards.figures import Cell, Column, Dashboard, Link, Row, Table
@@ -371,13 +371,6 @@ def region_full(region: Region, *, today: date | None = None) -> Dashboard:
     dashboard.meta["months"] = months
     dashboard.meta["nearby"] = [r.code for r in nearby_regions(region, regions.values())]
     return dashboard
-
-
-def haversine_km(lat1, lon1, lat2, lon2) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 6371.0088 * 2 * math.asin(min(1.0, math.sqrt(a)))
 
 
 NEARBY_KM = 300  # assumption: the reach of low-value bulk material, about 100 km, from anywhere in a region

@@ -96,11 +96,6 @@ def listed(cell: str) -> tuple[str, ...]:
     return tuple(part for part in cell.split(";") if part)
 
 
-def months_mask(months) -> int:
-    """Stream.months: bit m-1 set for each month m."""
-    return sum(1 << (m - 1) for m in months)
-
-
 def _span(row: dict[str, str], name: str) -> tuple | None:
     lo, hi = row[f"{name}_min"], row[f"{name}_max"]
     return (number(lo), number(hi)) if lo or hi else None

@@ -25,10 +25,10 @@ from demo.catalogue import (
     Sector,
     StreamTemplate,
     Town,
-    months_mask,
     rows,
 )
 from demo.catalogue import number as read_number
+from streams.months import mask_from_months
 
 COMPANY_PREFIX = "demo-c-"
 DEFAULT_COMPANIES = 300
@@ -119,7 +119,7 @@ def _stream_values(rng: random.Random, t: StreamTemplate) -> dict:
         values["temperature_c"] = round(rng.uniform(*t.temperature))
     if t.months:
         values["availability"] = "seasonal"
-        values["months"] = months_mask(t.months)
+        values["months"] = mask_from_months(t.months)
     if t.price:
         values["price_eur_per_unit"] = round(rng.uniform(*t.price), 1 if abs(t.price[1]) < 10 else 0)
     if t.direction == "offer":
@@ -196,7 +196,7 @@ _NUMERIC = frozenset({"quantity", "price_eur_per_unit", "disposal_cost_eur_per_u
 
 def _showcase_value(key: str, cell: str):
     if key == "months":
-        return months_mask(int(m) for m in cell.split(";"))
+        return mask_from_months(int(m) for m in cell.split(";"))
     return read_number(cell) if key in _NUMERIC else cell
 
 

@@ -46,7 +46,7 @@ COLUMNS = (
     ("disposal_route", "no", "landfill, incineration, energy_recovery, recycling, sewer, vented, other"),
     ("disposal_cost_eur_per_unit", "no", "What disposal costs today, EUR per unit"),
     ("visibility", "no", "public, anonymous (default) or private"),
-    ("max_distance_km", "no", "Maximum transport distance in km"),
+    ("max_transport_km", "no", "Maximum transport distance in km"),
 )
 NAMES = [c[0] for c in COLUMNS]
 TEXT_COLUMNS = {"company_ref", "nace_code", "stream_ref", "ewc_code"}  # keep leading zeros in Excel
@@ -62,19 +62,19 @@ ROWS = [
     {"company_ref": "C-001", "stream_ref": "S-002", "direction": "offer", "kind": "energy",
      "title": "Warm water from pasteurisers", "category": "ENE.HEAT.MT", "quantity": 4200, "unit": "MWh",
      "period": "year", "temperature_c": 65, "price_eur_per_unit": 12, "disposal_route": "vented",
-     "visibility": "public", "max_distance_km": 10},
+     "visibility": "public", "max_transport_km": 10},
     # A greenhouse needing heat, 2 km away.
     {"company_ref": "C-002", "company_name": "Lund Greens AB", "nace_code": "01.13", "country": "SE",
      "employees": 24, "site_name": "Växthus Lund", "latitude": 55.7302, "longitude": 13.2437, "region": "SE22",
      "stream_ref": "S-010", "direction": "need", "kind": "energy", "title": "Heat for greenhouse heating",
      "description": "Mainly September to May", "category": "ENE.HEAT.MT", "quantity": 3500, "unit": "MWh",
-     "period": "year", "temperature_c": 45, "price_eur_per_unit": 25, "max_distance_km": 5},
+     "period": "year", "temperature_c": 45, "price_eur_per_unit": 25, "max_transport_km": 5},
     # A biogas plant that accepts two EWC codes (region left blank: the nearest one is taken).
     {"company_ref": "C-003", "company_name": "Skåne Biogas AB", "nace_code": "35.21", "country": "SE",
      "employees": 18, "site_name": "Biogas Kristianstad", "latitude": 56.0006, "longitude": 14.1434,
      "stream_ref": "S-020", "direction": "need", "kind": "material", "title": "Food-industry residues for digestion",
      "category": "MAT.AGIN.ADFEED", "ewc_code": "020501;020502", "quantity": 20000, "unit": "t", "period": "year",
-     "hazardous": "no", "price_eur_per_unit": -10, "max_distance_km": 80},
+     "hazardous": "no", "price_eur_per_unit": -10, "max_transport_km": 80},
     # A company registered without streams (yet).
     {"company_ref": "C-004", "company_name": "Kristianstad Gjuteri AB", "nace_code": "24.51", "country": "SE",
      "employees": 140, "site_name": "Gjuteri Kristianstad", "latitude": 56.0301, "longitude": 14.1602,

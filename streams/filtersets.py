@@ -9,6 +9,7 @@ from companies.choices import Country
 from companies.models import Region, Site
 from companies.reference import normalise_nace_input
 from streams.choices import Direction, StreamKind, StreamStatus, Visibility
+from streams.ewc import normalise_ewc
 from streams.models import EwcCode, ResourceCategory, Stream
 from streams.permissions import confidential_q, identity_q
 from symbiosis.expressions import AnyOf
@@ -73,7 +74,7 @@ class StreamFilterSet(django_filters.FilterSet):
         return qs.filter(AnyOf("category_id", ResourceCategory.objects.filter(codes).order_by().values("pk")))
 
     def filter_ewc(self, qs, name, value):
-        code = value.replace(" ", "").replace("*", "")
+        code = normalise_ewc(value)
         return qs.filter(ewc_codes__code__startswith=code).distinct()
 
     def filter_nace(self, qs, name, value):
@@ -110,7 +111,7 @@ class EwcCodeFilterSet(django_filters.FilterSet):
         fields = ("q", "hazardous", "chapter", "category")
 
     def search(self, qs, name, value):
-        code = value.replace(" ", "").replace("*", "")
+        code = normalise_ewc(value)
         cond = Q(description__icontains=value)
         if code.isdigit():
             cond |= Q(code__startswith=code)

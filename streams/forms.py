@@ -16,8 +16,10 @@ from django.utils.dates import MONTHS
 from django.utils.translation import gettext_lazy as _
 
 from streams.choices import Direction, StreamKind
+from streams.ewc import split_ewc_codes
 from streams.filtersets import ResourceCategoryFilterSet
-from streams.models import ALL_MONTHS, STREAM_FIELDS, ResourceCategory, Stream
+from streams.models import STREAM_FIELDS, ResourceCategory, Stream
+from streams.months import ALL_MONTHS, mask_from_months
 from streams.units import UNITS, units_for_kind
 
 MONTH_CHOICES = [(number, name) for number, name in MONTHS.items()]
@@ -302,14 +304,10 @@ class StreamForm(forms.ModelForm):
         return site
 
     def clean_ewc_codes(self) -> list[str]:
-        raw = self.cleaned_data.get("ewc_codes") or ""
-        return [part.strip() for part in raw.replace(",", ";").split(";") if part.strip()]
+        return split_ewc_codes(self.cleaned_data.get("ewc_codes"))
 
     def clean_months(self) -> int:
-        mask = 0
-        for month in self.cleaned_data.get("months") or ():
-            mask |= 1 << (month - 1)
-        return mask or ALL_MONTHS
+        return mask_from_months(self.cleaned_data.get("months"))
 
     def service_data(self) -> dict:
         """Keyword arguments for `stream_create` / `stream_update`."""

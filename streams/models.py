@@ -28,9 +28,22 @@ from streams.choices import (
     Visibility,
     WaterQuality,
 )
+from streams.months import ALL_MONTHS, months_from_mask
 from streams.units import ALL_UNITS, BASE_UNIT, to_yearly_base, unit_fits_kind
 
-ALL_MONTHS = 0xFFF
+SITE_OF_ANOTHER_COMPANY = _("The site belongs to another company.")
+
+
+def site_errors(site, company_id: int) -> dict[str, str]:
+    """A stream's site is one of its company's sites: the field error when `site` is not, else none.
+    The model's `clean`, the services and the API's create all state the rule through this."""
+    return {} if site.company_id == company_id else {"site": SITE_OF_ANOTHER_COMPANY}
+
+
+def check_site(site, company_id: int) -> None:
+    """Raise the field error of `site_errors`, if any."""
+    if errors := site_errors(site, company_id):
+        raise ValidationError(errors)
 
 # The stream input contract: the fields a person sets on a stream, as `stream_create` / `stream_update`
 # take them (besides site, category, EWC codes and the offer's hazard flag). The page form
@@ -294,7 +307,7 @@ class Stream(models.Model):
 
     @property
     def month_list(self) -> list[int]:
-        return [m for m in range(1, 13) if self.months & (1 << (m - 1))]
+        return months_from_mask(self.months)
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
@@ -304,8 +317,8 @@ class Stream(models.Model):
             }
         if self.category_id and self.kind and self.category.kind != self.kind:
             errors["category"] = _("This category is for %(kind)s streams.") % {"kind": self.category.get_kind_display().lower()}
-        if self.site_id and self.company_id and self.site.company_id != self.company_id:
-            errors["site"] = _("The site belongs to another company.")
+        if self.site_id and self.company_id:
+            errors.update(site_errors(self.site, self.company_id))
         if self.quantity is not None and self.quantity <= 0:
             errors["quantity"] = _("Quantity must be greater than zero.")
         for f in ("quantity_min", "quantity_max"):

@@ -12,12 +12,9 @@ from audit.services import audit_record
 from companies.models import Company, Site
 from companies.roles import roles_for
 from streams.choices import Direction, StreamKind, StreamStatus
-from streams.models import STREAM_FIELDS, EwcCode, ResourceCategory, Stream
+from streams.ewc import normalise_ewc
+from streams.models import STREAM_FIELDS, EwcCode, ResourceCategory, Stream, check_site
 from streams.signals import send_stream_changed
-
-
-def normalise_ewc(code: str) -> str:
-    return str(code).replace(" ", "").replace("*", "").strip()
 
 
 def resolve_ewc_codes(codes: Iterable) -> list[EwcCode]:
@@ -101,8 +98,7 @@ def stream_create(*, company: Company, actor, site: Site | None = None, ewc_code
     """List an offer or a need. Needs at most six fields: direction, kind, title, category (or EWC
     code), quantity and unit; the site defaults to the company's first site."""
     site = site or _default_site(company)
-    if site.company_id != company.pk:
-        raise ValidationError({"site": _("The site belongs to another company.")})
+    check_site(site, company.pk)
     roles = roles_for(actor)
     if entered_by_facilitator is None:
         entered_by_facilitator = roles.is_facilitator and company.pk not in roles.company_ids
@@ -128,8 +124,7 @@ def stream_update(*, stream: Stream, actor, site: Site | None = None, ewc_codes=
     """Change a stream; its matching is refreshed after commit."""
     stream = Stream.objects.select_for_update().get(pk=stream.pk)
     if site is not None:
-        if site.company_id != stream.company_id:
-            raise ValidationError({"site": _("The site belongs to another company.")})
+        check_site(site, stream.company_id)
         stream.site = site
     ewc = resolve_ewc_codes(ewc_codes) if ewc_codes is not None else None
     _apply(stream, data, ewc)

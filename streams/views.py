@@ -24,7 +24,8 @@ from companies.roles import roles_for
 from companies.selectors import site_list, viewer_origin
 from streams.choices import StreamStatus
 from streams.forms import StreamForm, category_choices, category_queryset, unit_choices
-from streams.models import ALL_MONTHS, Stream
+from streams.models import Stream
+from streams.months import ALL_MONTHS
 from streams.permissions import can_edit_stream
 from streams.presentation import present
 from streams.selectors import my_stream_list, stream_list, stream_queryset

@@ -98,8 +98,8 @@ def need_keys(p: Profile, rl: _RuleLookup) -> set[tuple]:
 class _Blocks:
     """Members of each blocking key for one side, split into radius groups, with lazily built KD-trees.
 
-    A pair's radius is the smaller stream max_km given, else the offer's class radius. Splitting a
-    block's members into those that set their own max_km and (for offers) by value class keeps the
+    A pair's radius is the smaller stream max_transport_km given, else the offer's class radius. Splitting a
+    block's members into those that set their own max_transport_km and (for offers) by value class keeps the
     radius bound of a search tight: one need with a 200 km limit must not widen the search of every
     heat offer in its block."""
 
@@ -122,12 +122,12 @@ class _Blocks:
     def groups(self, key: tuple) -> list[tuple[tuple, np.ndarray, float]]:
         """[(group label, member indices, largest radius a member can bring)] for a key.
 
-        Groups: members with their own max_km (bound = the largest of them), and the others (bound =
+        Groups: members with their own max_transport_km (bound = the largest of them), and the others (bound =
         their class radius, split by class when ``by_class``; 0 otherwise, meaning "the anchor's")."""
         hit = self._groups.get(key)
         if hit is None:
             idx = self.members[key]
-            own = self.table.max_km[idx]
+            own = self.table.max_transport_km[idx]
             has = ~np.isnan(own)
             hit = []
             if has.any():
@@ -256,13 +256,13 @@ class CandidateIndex:
 
     def _tasks_for(self, anchors: np.ndarray, table: StreamTable, side: str, key: tuple) -> list[_Task]:
         """Tasks of ``anchors`` (rows of ``table``, all on ``side``) against each counterpart group of
-        ``key``, with the tightest radius bound per anchor: the anchor's own max_km if it sets one,
+        ``key``, with the tightest radius bound per anchor: the anchor's own max_transport_km if it sets one,
         else what the group allows (see ``_Blocks.groups``)."""
         blocks = self.need_blocks if side == "o" else self.offer_blocks
-        own = table.max_km[anchors]
+        own = table.max_transport_km[anchors]
         tasks = []
         for label, members, bound in blocks.groups(key):
-            # An offer anchor: needs with their own max_km bring that limit, the others the offer's class
+            # An offer anchor: needs with their own max_transport_km bring that limit, the others the offer's class
             # radius. A need anchor: offers bring their own limit or their class radius (= the group's).
             other = table.class_radius[anchors] if side == "o" and label[0] != "own" else bound
             rmax = np.where(np.isnan(own), other, own).astype(np.float64)

@@ -22,7 +22,7 @@ def _frozen(d: dict) -> tuple:
     return tuple(sorted(d.items()))
 
 
-# Transport radius per value class, km. A stream's own max_km overrides it.
+# Transport radius per value class, km. A stream's own max_transport_km overrides it.
 DEFAULT_RADIUS_KM = _frozen(
     {
         # assumption: DESIGN.md "heat: a few km"; low-temperature excess heat pipelines between firms are

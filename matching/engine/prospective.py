@@ -234,7 +234,7 @@ def prospective_pairs(
             out_c.append(np.tile(members, len(arr_a)))
             out_e.append(np.repeat(arr_e, len(members)))
             continue
-        own = T.max_km[arr_a]
+        own = T.max_transport_km[arr_a]
         radius = np.where(np.isnan(own), T.class_radius[arr_a], own)
         tree = cindex.tree(si)
         for k in uniq(arr_k).tolist():
@@ -289,7 +289,7 @@ def score_prospective(
     ai, ci, ev = ai[keep], ci[keep], ev[keep]
     compat = 1.0 - np.exp(-ev / config.prior_scale)
     d = haversine_km_array(T.lat[ai], T.lon[ai], C.lat[ci], C.lon[ci], config.earth_radius_km)
-    own = T.max_km[ai]
+    own = T.max_transport_km[ai]
     radius = np.where(np.isnan(own), T.class_radius[ai], own)
     pos = radius > 0.0
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -44,9 +44,9 @@ def availability_part(offer_months: int, need_months: int) -> float:
 def pair_radius(offer: StreamSpec | None, need: StreamSpec | None, config: EngineConfig) -> tuple[float, str]:
     """Transport radius in km and where it comes from ('stream' limit or the 'class' default).
 
-    The smallest stream max_km given wins; otherwise the default for the offer's value class (the need's
+    The smallest stream max_transport_km given wins; otherwise the default for the offer's value class (the need's
     when there is no offer)."""
-    given = [s.max_km for s in (offer, need) if s is not None and s.max_km is not None]
+    given = [s.max_transport_km for s in (offer, need) if s is not None and s.max_transport_km is not None]
     if given:
         return float(min(given)), "stream"
     anchor = offer if offer is not None else need
@@ -154,7 +154,7 @@ def prospective_parts(
         return None
     compat = 1.0 - math.exp(-evidence / config.prior_scale)
     d = haversine_km(stream.lat, stream.lon, company.lat, company.lon, config.earth_radius_km)
-    radius = float(stream.max_km) if stream.max_km is not None else config.radius_for(stream.value_class)
+    radius = float(stream.max_transport_km) if stream.max_transport_km is not None else config.radius_for(stream.value_class)
     dist = distance_part(d, radius, config)
     if dist is None:
         return None

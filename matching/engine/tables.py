@@ -42,7 +42,7 @@ class StreamTable:
         self.acc = np.asarray([x.accepts_hazardous for x in s], dtype=bool)
         self.price = _opt(x.price_eur_per_unit for x in s)
         self.disposal = _opt(x.disposal_cost_eur_per_unit for x in s)
-        self.max_km = _opt(x.max_km for x in s)
+        self.max_transport_km = _opt(x.max_transport_km for x in s)
         self.class_radius = np.asarray([config.radius_for(x.value_class) for x in s], dtype=np.float64)
         self.typical_value = np.asarray([typical_value(x.value_class, config) for x in s], dtype=np.float64)
         self.material = np.asarray([x.kind == "material" for x in s], dtype=bool)
@@ -108,7 +108,7 @@ def score_declared(
     compat = np.minimum(1.0, base * factor)
 
     d = haversine_km_array(otab.lat[oi], otab.lon[oi], ntab.lat[ni], ntab.lon[ni], config.earth_radius_km)
-    om, nm = otab.max_km[oi], ntab.max_km[ni]
+    om, nm = otab.max_transport_km[oi], ntab.max_transport_km[ni]
     radius = np.where(
         np.isnan(om) & np.isnan(nm), otab.class_radius[oi], np.fmin(om, nm)
     )  # fmin ignores a NaN on one side

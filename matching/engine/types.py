@@ -59,7 +59,7 @@ class StreamSpec:
     accepts_hazardous: bool = False
     price_eur_per_unit: float | None = None
     disposal_cost_eur_per_unit: float | None = None
-    max_km: float | None = None
+    max_transport_km: float | None = None
     value_class: str = "medium"
     nace_division: str = ""
     disposal_route: str | None = None

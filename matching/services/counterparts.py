@@ -89,8 +89,8 @@ def _counterpart_area(spec: engine.StreamSpec, config: engine.EngineConfig, taxo
     limit; the others out to the radius their offer's value class allows (`category_ids`, when
     given, are the only categories the counterparts can have)."""
     p = "site__"
-    if spec.max_km is not None:
-        return _bbox(spec.lat, spec.lon, max(spec.max_km, 0.1), p)
+    if spec.max_transport_km is not None:
+        return _bbox(spec.lat, spec.lon, max(spec.max_transport_km, 0.1), p)
     area = Q(max_transport_km__isnull=False) & _bbox_own_limit(spec.lat, spec.lon, p)
     if spec.direction == Direction.OFFER:
         return area | (Q(max_transport_km__isnull=True) & _bbox(spec.lat, spec.lon, config.radius_for(spec.value_class), p))
@@ -160,7 +160,7 @@ def _prospective_companies(spec: engine.StreamSpec, *, config: engine.EngineConf
     nace_ids = sorted(pk for pk, s in sector.items() if s in keep)
     if not nace_ids:
         return []
-    radius = spec.max_km if spec.max_km is not None else config.radius_for(spec.value_class)
+    radius = spec.max_transport_km if spec.max_transport_km is not None else config.radius_for(spec.value_class)
     first_site = ~Exists(Site.objects.filter(company_id=OuterRef("company_id"), pk__lt=OuterRef("pk")))
     rows = Site.objects.filter(company__nace_id__in=nace_ids).filter(
         _bbox(spec.lat, spec.lon, radius), first_site).order_by("company_id")

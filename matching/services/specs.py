@@ -117,7 +117,7 @@ def load_specs(queryset, *, by_ids: bool = False, taxonomy: _Taxonomy | None = N
     cats = (taxonomy or _taxonomy()).info
     specs = []
     for (sid, company_id, direction, kind, cat, qty, lat, lon, months, temp, wq, form, haz, acc, price, disp,
-         max_km, nace, route, title, vfrom, vuntil, unit) in rows:
+         max_transport_km, nace, route, title, vfrom, vuntil, unit) in rows:
         ancestors, value_class, cat_name = cats.get(cat, ((), "medium", ""))
         lat, lon = engine_place(lat, lon)
         specs.append(engine.StreamSpec(
@@ -126,7 +126,7 @@ def load_specs(queryset, *, by_ids: bool = False, taxonomy: _Taxonomy | None = N
             quantity_yearly=float(qty or 0.0), lat=lat, lon=lon, months=months, temperature_c=temp,
             water_quality=wq, form=form or None, hazardous=haz, accepts_hazardous=acc,
             price_eur_per_unit=per_base_unit(price, unit, kind),
-            disposal_cost_eur_per_unit=per_base_unit(disp, unit, kind), max_km=max_km,
+            disposal_cost_eur_per_unit=per_base_unit(disp, unit, kind), max_transport_km=max_transport_km,
             value_class=value_class or "medium", nace_division=nace[:2], nace_class=nace.replace(".", ""),
             disposal_route=(route if route in _ROUTES else ("other" if route else None)),
             description=title, category_name=cat_name, valid_from=vfrom, valid_until=vuntil,

@@ -5,7 +5,8 @@ from rest_framework import serializers
 
 from companies.models import Company, Site
 from streams.choices import StreamStatus
-from streams.models import ALL_MONTHS, STREAM_FIELDS, EwcCode, ResourceCategory, Stream
+from streams.models import STREAM_FIELDS, EwcCode, ResourceCategory, Stream
+from streams.months import mask_from_months, months_from_mask
 from streams.presentation import CONFIDENTIAL_FIELDS, present
 
 
@@ -48,17 +49,6 @@ class _Area(serializers.Serializer):
         "The site's region; for a company whose name is hidden, the area shared by at least 3 companies: "
         "a region code, a country code, or empty for the whole Baltic Sea region"))
     name = serializers.CharField()
-
-
-def months_from_mask(mask: int) -> list[int]:
-    return [m for m in range(1, 13) if mask & (1 << (m - 1))]
-
-
-def mask_from_months(months) -> int:
-    mask = 0
-    for m in months:
-        mask |= 1 << (int(m) - 1)
-    return mask or ALL_MONTHS
 
 
 class StreamSerializer(serializers.ModelSerializer):

@@ -18,7 +18,7 @@ from streams.api.serializers import (
     StreamWriteSerializer,
 )
 from streams.filtersets import EwcCodeFilterSet, ResourceCategoryFilterSet, StreamFilterSet
-from streams.models import EwcCode, ResourceCategory
+from streams.models import EwcCode, ResourceCategory, check_site
 from streams.permissions import can_edit_stream
 from streams.selectors import stream_queryset, stream_reloaded
 from streams.services import stream_create, stream_set_status, stream_update
@@ -49,8 +49,8 @@ def _owner_for_create(user, data) -> tuple[Company, Site | None]:
     if site is not None:
         if not Site.objects.visible_to(user).filter(pk=site.pk).exists():
             raise ValidationError({"site": ["Unknown site."]})
-        if company is not None and company.pk != site.company_id:
-            raise ValidationError({"site": ["The site belongs to another company."]})
+        if company is not None:
+            check_site(site, company.pk)
         company = site.company
     elif company is None:
         ids = roles_for(user).company_ids
@@ -103,9 +103,7 @@ class StreamViewSet(WriteMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin
         stream = self.get_object()
         data = self._input(partial=kwargs.get("partial", False))
         data.pop("company", None)
-        site = data.pop("site", None)
-        if site is not None and site.company_id != stream.company_id:
-            raise ValidationError({"site": ["The site belongs to another company."]})
+        site = data.pop("site", None)  # stream_update refuses a site of another company
         stream = stream_update(stream=stream, site=site, actor=request.user, **data)
         return self._output(stream_reloaded(user=request.user, stream=stream))
 

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from companies.choices import Country
 from companies.models import Region
 from companies.reference import nearest_region, normalise_nace_input, resolve_nace
+from streams.ewc import normalise_ewc
 from streams.importing.format import (
     _FALSE,
     _TRUE,
@@ -23,7 +24,7 @@ from streams.importing.plan import (
     SheetRow,
 )
 from streams.models import EwcCode, ResourceCategory
-from streams.services import normalise_ewc, resolve_category, resolve_ewc_codes
+from streams.services import resolve_category, resolve_ewc_codes
 from streams.units import UNITS
 
 

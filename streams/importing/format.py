@@ -12,9 +12,11 @@ SITE_COLUMNS = ("site_name", "latitude", "longitude", "region")
 STREAM_COLUMNS = (
     "stream_ref", "direction", "kind", "title", "description", "category", "ewc_code", "quantity", "unit",
     "period", "temperature_c", "hazardous", "price_eur_per_unit", "disposal_route",
-    "disposal_cost_eur_per_unit", "visibility", "max_distance_km",
+    "disposal_cost_eur_per_unit", "visibility", "max_transport_km",
 )
 COLUMNS = ("company_ref", *COMPANY_COLUMNS, *SITE_COLUMNS, *STREAM_COLUMNS)
+# Other names a header may give a column (docs/import-format.md); the template writes the first names.
+COLUMN_ALIASES = {"max_distance_km": "max_transport_km"}
 
 # A company's site when the sheet gives coordinates but no site name, and the company has none yet.
 DEFAULT_SITE_NAME = "Main site"
@@ -36,7 +38,6 @@ _COMPANY_FIELD_COLUMN = {"name": "company_name", "nace": "nace_code", "external_
 _SITE_FIELD_COLUMN = {"name": "site_name"}
 _STREAM_FIELD_COLUMN = {
     "external_ref": "stream_ref",
-    "max_transport_km": "max_distance_km",
     "accepts_hazardous": "hazardous",
     "ewc_codes": "ewc_code",
     "quantity_yearly": "quantity",

@@ -13,6 +13,7 @@ from pathlib import PurePath
 from django.conf import settings
 
 from streams.importing.format import (
+    COLUMN_ALIASES,
     COLUMNS,
     MAX_CELL_CHARS,
     MAX_COLUMNS,
@@ -38,7 +39,8 @@ def _max_bytes() -> int:
 
 def _normalise_header(name) -> str:
     s = str(name or "").strip().lower().rstrip("*").strip()
-    return "_".join(s.replace("-", " ").split())
+    s = "_".join(s.replace("-", " ").split())
+    return COLUMN_ALIASES.get(s, s)
 
 
 def _cell_text(value, column: str) -> str:

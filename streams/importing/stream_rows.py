@@ -7,6 +7,7 @@ import copy
 from django.core.exceptions import ValidationError
 
 from streams.choices import Direction, DisposalRoute, Period, StreamKind, Visibility
+from streams.ewc import is_ewc_code, split_ewc_codes
 from streams.importing.cells import (
     _Bad,
     _choice,
@@ -33,7 +34,6 @@ from streams.importing.plan import (
     StreamPlan,
 )
 from streams.models import EwcCode, Stream
-from streams.services import normalise_ewc
 from streams.units import BASE_UNIT, UNITS, unit_fits_kind
 
 
@@ -71,8 +71,8 @@ def _validate_stream(row: SheetRow, company_ref: str, site_plan: SitePlan, strea
 
     ewc: list[EwcCode] | None = None
     if row.get("ewc_code"):
-        codes = [_ewc_text(c) for c in row.get("ewc_code").replace(",", ";").split(";") if c.strip()]
-        malformed = [c for c in codes if not (normalise_ewc(c).isdigit() and len(normalise_ewc(c)) == 6)]
+        codes = [_ewc_text(c) for c in split_ewc_codes(row.get("ewc_code"))]
+        malformed = [c for c in codes if not is_ewc_code(c)]
         if malformed:
             errors.add(n, "ewc_code", f"“{malformed[0]}” is not an EWC code (six digits, e.g. 02 05 01).")
         elif direction == Direction.OFFER and len(codes) > 1:
@@ -131,7 +131,7 @@ def _validate_stream(row: SheetRow, company_ref: str, site_plan: SitePlan, strea
         ("disposal_route", read("disposal_route", lambda r: _choice(r, DisposalRoute.choices, what="disposal route"))),
         ("disposal_cost_eur_per_unit", read("disposal_cost_eur_per_unit", lambda r: parse_number(r, places=2))),
         ("visibility", read("visibility", lambda r: _choice(r, Visibility.choices, what="visibility"))),
-        ("max_transport_km", read("max_distance_km", lambda r: float(parse_number(r)))),
+        ("max_transport_km", read("max_transport_km", lambda r: float(parse_number(r)))),
     ):
         if value is not None:
             data[key] = value

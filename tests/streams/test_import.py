@@ -354,6 +354,26 @@ def test_the_documented_templates_import_cleanly_and_alike(name):
     assert not Company.objects.get(external_ref="C-004").streams.exists()
 
 
+def test_a_sheet_may_name_the_transport_distance_max_distance_km():
+    assert COLUMNS[-1] == "max_transport_km"
+    header = ",".join([*COLUMNS[:-1], "Max distance km"])
+
+    result = import_file(csv_file(GOOD_ROWS[:1], header), "s.csv")
+
+    assert result.ok, result.errors
+    assert Stream.objects.get(external_ref="S-001").max_transport_km == 150
+
+
+def test_a_sheet_may_not_name_the_transport_distance_twice():
+    header = ",".join([*COLUMNS, "max_distance_km"])
+
+    result = import_file(csv_file([GOOD_ROWS[0] + ",80"], header), "s.csv")
+
+    assert not result.ok
+    assert [(e.column, e.message) for e in result.errors] == [
+        ("max_transport_km", "Column “max_transport_km” appears twice in the header.")]
+
+
 def test_the_template_script_knows_the_same_columns():
     import importlib.util
 

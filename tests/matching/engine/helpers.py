@@ -126,7 +126,7 @@ def random_stream(rng: random.Random, sid: int, direction: str, n_companies: int
         accepts_hazardous=rng.random() < 0.5,
         price_eur_per_unit=rng.choice([None, rng.uniform(-20, 50)]),
         disposal_cost_eur_per_unit=rng.choice([None, rng.uniform(0, 80)]),
-        max_km=rng.choice([None, None, rng.uniform(1, 120)]),
+        max_transport_km=rng.choice([None, None, rng.uniform(1, 120)]),
         value_class=vc,
         nace_division=rng.choice(_DIVS),
         disposal_route=rng.choice([None, "landfill", "incineration", "recycling"]),

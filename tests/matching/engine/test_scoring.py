@@ -82,9 +82,9 @@ def test_no_overlapping_month_gives_no_candidate():
     [
         ({}, {}, 0.8, "candidate"),  # ~89 km < 100 km bulk radius
         ({}, {}, 1.0, None),  # ~111 km beyond it
-        ({}, {"max_km": 5.0}, 0.1, None),  # the need's own limit wins
-        ({"max_km": 300.0}, {}, 2.0, "candidate"),  # the offer's own limit overrides the class radius
-        ({"max_km": 300.0}, {"max_km": 150.0}, 2.0, None),  # the smaller of both
+        ({}, {"max_transport_km": 5.0}, 0.1, None),  # the need's own limit wins
+        ({"max_transport_km": 300.0}, {}, 2.0, "candidate"),  # the offer's own limit overrides the class radius
+        ({"max_transport_km": 300.0}, {"max_transport_km": 150.0}, 2.0, None),  # the smaller of both
         (
             {"kind": "energy", "cat": HEAT, "value_class": "heat", "ewc_codes": ()},
             {"kind": "energy", "cat": HEAT, "value_class": "heat", "ewc_codes": ()},
@@ -111,7 +111,7 @@ def test_there_is_no_candidate_beyond_the_radius(offer_kw, need_kw, dlat, expect
 
 
 def test_a_stream_limit_is_named_in_the_reasons():
-    c = score_pair(offer(max_km=300.0), need(lat=MALMO[0] + 2.0), config=CFG)
+    c = score_pair(offer(max_transport_km=300.0), need(lat=MALMO[0] + 2.0), config=CFG)
     assert "222 km, within the 300 km limit set for this stream" in c.reasons
 
 
@@ -160,7 +160,7 @@ def stream_pairs(draw):
             accepts_hazardous=draw(st.booleans()),
             price_eur_per_unit=draw(_opt_float),
             disposal_cost_eur_per_unit=draw(_opt_float),
-            max_km=draw(st.one_of(st.none(), st.floats(min_value=0.0, max_value=500.0))),
+            max_transport_km=draw(st.one_of(st.none(), st.floats(min_value=0.0, max_value=500.0))),
             value_class=vc,
             nace_division="23",
         )
@@ -219,7 +219,7 @@ def test_prices_and_disposal_costs_never_change_a_score_or_its_reasons(pair, pri
 def test_the_score_is_zero_beyond_the_radius(pair, dlat):
     o, n = pair
     n = dataclasses.replace(n, lat=n.lat + dlat)
-    given_km = [x for x in (o.max_km, n.max_km) if x is not None]
+    given_km = [x for x in (o.max_transport_km, n.max_transport_km) if x is not None]
     radius = min(given_km) if given_km else CFG.radius_for(o.value_class)
     if (n.lat - o.lat) * KM_PER_DEG > radius * (1 + 1e-9):
         assert score_pair(o, n, config=CFG) is None
