@@ -37,6 +37,7 @@ from .prospective import nace_sector, prospective_divisions, prospective_sectors
 from .ranking import build_index, match_one, rank_candidates, rank_index
 from .scoring import PairScore, make_candidate, rank_key, score_parts, transport_per_unit, volume_fit
 from .types import (
+    ALL_MONTHS,
     CompanySpec,
     ExchangeRecord,
     Impact,
@@ -53,6 +54,7 @@ Index = CandidateIndex
 # The engine's front door: code outside matching/engine imports these names from `matching.engine` and
 # never one of its submodules (tests/test_layers.py checks it).
 __all__ = [
+    "ALL_MONTHS",
     "DEFAULT_BACKOFF",
     "DEFAULT_COUNTERPART_DIVISION",
     "ENGINE_VERSION",

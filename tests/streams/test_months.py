@@ -2,7 +2,7 @@
 
 import pytest
 
-from matching.engine.types import ALL_MONTHS as ENGINE_ALL_MONTHS
+from matching.engine import ALL_MONTHS as ENGINE_ALL_MONTHS
 from streams.months import ALL_MONTHS, mask_from_months, months_from_mask
 
 
