@@ -50,11 +50,23 @@ def private_unanswered_q(role: str, streams=None) -> Q:
     return Q(**{f"{role}_id__in": private.order_by().values("pk")}) & ~Q(**{answer: OptIn.YES})
 
 
-def private_elsewhere_q(region_ids) -> Q:
+def private_elsewhere_q(region_ids, *, joined: bool = False) -> Q:
     """Matches with a private listing outside `region_ids` that has not said yes: hidden from the
-    facilitators of `region_ids` (the listing is its own region's facilitators' and the engine's)."""
+    facilitators of `region_ids` (the listing is its own region's facilitators' and the engine's).
+
+    By default the sides are tested against the set of such listings (hashed once): for a condition
+    on many matches. With `joined`, through each match's own side, its site and region (a few primary
+    key lookups per match): for a condition on a few matches found otherwise (the region index's
+    flagged rows, `matching.selectors.match_pages`). The same rows either way."""
+    from streams.choices import Visibility
     from streams.models import Stream
 
+    if joined:
+        def side(role: str, answer: str) -> Q:
+            return (Q(**{f"{role}__visibility": Visibility.PRIVATE}) & ~Q(**{f"{role}__site__region_id__in": region_ids})
+                    & ~Q(**{answer: OptIn.YES}))
+
+        return side("offer", "provider_response") | side("need", "receiver_response")
     elsewhere = Stream.objects.exclude(site__region_id__in=region_ids)
     return private_unanswered_q("offer", elsewhere) | private_unanswered_q("need", elsewhere)
 
@@ -213,8 +225,9 @@ class MatchRegion(models.Model):
 
     A row per (match, region) of `in_regions_q`'s default definition: the region of the offer's site,
     of the need's site and, for a match without a need (prospective receiver), of every site of the
-    target company. PostgreSQL triggers keep it equal to that definition whatever writes Match, a
-    stream's site or a site (matching/migrations/0009_match_region_index.py); nothing in Python
+    target company, with `private_elsewhere`. PostgreSQL triggers keep it equal to that definition
+    whatever writes Match, a stream's site or visibility, or a site (matching/migrations/
+    0009_match_region_index.py, 0012_region_index_private_elsewhere.py); nothing in Python
     writes it. It serves one read: a facilitator's list of their region's matches (the match list and
     the review queue), best score first, as an index-only range scan (`matching.selectors.match_pages`)
     instead of a scan of the region's thousands of match rows. Every other read states the rule itself (`in_regions_q`). On
@@ -227,11 +240,19 @@ class MatchRegion(models.Model):
                                db_constraint=False, db_index=False)
     score = models.FloatField()
     status = models.CharField(max_length=14, choices=MatchStatus.choices)
+    # A side of the match is a private listing at a site outside this row's region, whatever its
+    # answer (answers change often; the reader checks them on these few rows): the rows that
+    # `private_elsewhere_q([region])` may hide from the region's facilitators.
+    private_elsewhere = models.BooleanField()
 
     class Meta:
-        # Status is carried in the index (INCLUDE): the review queue filters on it without the heap.
+        # Status is carried in the index (INCLUDE): the review queue filters on it without the heap. The
+        # flagged rows of a region have an index of their own (a few percent): the list looks up their
+        # answers.
         indexes = [models.Index(fields=("region", "-score", "match"), include=("status",),
-                                name="matchregion_list_idx")]
+                                name="matchregion_list_idx"),
+                   models.Index(fields=("region", "match"), condition=Q(private_elsewhere=True),
+                                name="matchregion_private_idx")]
 
     def __str__(self) -> str:
         return f"match {self.match_id} in region {self.region_id}"

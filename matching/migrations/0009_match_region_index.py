@@ -69,7 +69,9 @@ BY_IDS = "m.id = ANY(ids)"
 DECIDING = "(n.score, n.status, n.offer_id, n.need_id, n.target_company_id) IS DISTINCT FROM " \
            "(o.score, o.status, o.offer_id, o.need_id, o.target_company_id)"
 
-CREATE_SQL = f"""
+# The functions (0012_region_index_private_elsewhere.py replaces them and restores these on reverse),
+# the triggers, and the first fill.
+FUNCTIONS_SQL = f"""
 -- A full run's bulk insert (matching/finalise.py) turns the insert trigger off for its one statement,
 -- then adds the rows of every match that has none: the trigger would first capture the million
 -- inserted rows whole in a transition table and deduplicate the sides with a UNION. Here each match's
@@ -171,7 +173,9 @@ BEGIN
         UNION SELECT m.id FROM matching_match m WHERE m.need_id IS NULL AND m.target_company_id = ANY(companies)));
     RETURN NULL;
 END $$;
+"""
 
+TRIGGERS_SQL = """
 CREATE TRIGGER matching_matchregion_insert AFTER INSERT ON matching_match
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION matching_matchregion_write();
 CREATE TRIGGER matching_matchregion_update AFTER UPDATE ON matching_match
@@ -189,10 +193,14 @@ CREATE TRIGGER matching_matchregion_site_added_or_removed AFTER INSERT OR DELETE
 CREATE TRIGGER matching_matchregion_site_moved AFTER UPDATE OF region_id, company_id ON companies_site
     FOR EACH ROW WHEN (OLD.region_id IS DISTINCT FROM NEW.region_id OR OLD.company_id IS DISTINCT FROM NEW.company_id)
     EXECUTE FUNCTION matching_matchregion_site_changed();
+"""
 
+FILL_SQL = f"""
 INSERT INTO matching_matchregion (match_id, region_id, score, status) {_regions_of("matching_match m")} ORDER BY 1, 2;
 ANALYZE matching_matchregion;
 """
+
+CREATE_SQL = FUNCTIONS_SQL + TRIGGERS_SQL + FILL_SQL
 
 DROP_SQL = """
 DROP TRIGGER IF EXISTS matching_matchregion_insert ON matching_match;

@@ -7,14 +7,16 @@ from __future__ import annotations
 import psycopg2
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from companies.models import Company, RegionRole, Site
 from companies.roles import forget_roles
-from matching.choices import MatchStatus, RunKind, RunStatus
+from matching.choices import MatchStatus, OptIn, RunKind, RunStatus
 from matching.models import Match, MatchingRun, MatchRegion, in_regions_q
 from matching.selectors import IdsFirst, match_list, match_pages
 from matching.services import matching_run_for_stream, matching_run_full
+from streams.choices import Visibility
 from streams.models import Stream
 from tests.factories import (
     CompanyFactory,
@@ -31,17 +33,21 @@ from tests.matching.test_region_scope import matches  # noqa: F401 (fixture)
 pytestmark = pytest.mark.django_db
 
 
-def expected_rows() -> set[tuple[int, int, float, str]]:
-    """(match, region, score, status) by the rule itself: `in_regions_q([region])`, region by region."""
+def expected_rows() -> set[tuple[int, int, float, str, bool]]:
+    """(match, region, score, status, private elsewhere) by the rule itself: `in_regions_q([region])`,
+    region by region, flagged where a side is a private stream at a site outside the region (any answer)."""
     rows = set()
     for region_id in Site.objects.values_list("region_id", flat=True).distinct():
-        rows |= {(pk, region_id, score, status) for pk, score, status in
+        private_elsewhere = Stream.objects.filter(visibility=Visibility.PRIVATE).exclude(site__region_id=region_id)
+        flagged = set(Match.objects.filter(Q(offer__in=private_elsewhere) | Q(need__in=private_elsewhere))
+                      .values_list("pk", flat=True))
+        rows |= {(pk, region_id, score, status, pk in flagged) for pk, score, status in
                  Match.objects.filter(in_regions_q([region_id])).values_list("pk", "score", "status")}
     return rows
 
 
 def assert_index_holds() -> int:
-    got = set(MatchRegion.objects.values_list("match_id", "region_id", "score", "status"))
+    got = set(MatchRegion.objects.values_list("match_id", "region_id", "score", "status", "private_elsewhere"))
     expected = expected_rows()
     assert got == expected, {"missing": expected - got, "extra": got - expected}
     return len(got)
@@ -53,6 +59,23 @@ def test_the_index_holds_every_region_of_every_match(matches):  # noqa: F811
 
 def test_writes_to_matches_streams_and_sites_keep_the_index(matches, company_a, company_y):  # noqa: F811
     fi_site = company_y.sites.first()
+    # Private listings on both sides of the regions' border: flagged rows from the start.
+    Stream.objects.filter(pk__in=[matches[1].need_id, matches[2].offer_id]).update(visibility=Visibility.PRIVATE)
+    assert assert_index_holds() and MatchRegion.objects.filter(private_elsewhere=True).exists()
+    # A stream turns private, then anonymous (the ORM saves every column, then a bulk update).
+    se_offer = Stream.objects.get(pk=matches[0].offer_id)  # matched in SE22 and with a need in FI1B
+    se_offer.visibility = Visibility.PRIVATE
+    se_offer.save()
+    assert MatchRegion.objects.filter(match_id=matches[1].pk, region__code="FI1B", private_elsewhere=True).exists()
+    assert_index_holds()
+    Stream.objects.filter(pk=se_offer.pk).update(visibility=Visibility.ANONYMOUS)
+    assert_index_holds()
+    # A private stream's site moves to another region, and back.
+    private = Stream.objects.get(pk=matches[1].need_id)
+    Site.objects.filter(pk=private.site_id).update(region=region("SE22"))
+    assert_index_holds()
+    Site.objects.filter(pk=private.site_id).update(region=region("FI1B"))
+    assert_index_holds()
     se_stream = Match.objects.filter(offer__site__region__code="SE22").first().offer
     # A stream moves to a site in another region (the ORM saves every column).
     se_stream.site = SiteFactory(company=se_stream.company, region=region("FI1B"), latitude=60.1, longitude=24.9)
@@ -115,6 +138,8 @@ def streams(company_a, company_b, company_y):
 
 
 def test_full_and_one_stream_runs_keep_the_index(streams):
+    Stream.objects.filter(pk__in=[streams[0].pk, streams[2].pk]).update(visibility=Visibility.PRIVATE)  # SE22 offers
+
     def full(shards):
         run = MatchingRun.objects.create(kind=RunKind.FULL, shards_total=shards, status=RunStatus.RUNNING)
         return matching_run_full(run=run)
@@ -125,6 +150,7 @@ def test_full_and_one_stream_runs_keep_the_index(streams):
     # A prospective receiver's sites in another region than the offer's: rows of their own.
     assert Match.objects.filter(need__isnull=True, target_company__name="Both AB").exists()
     assert MatchRegion.objects.filter(region__code="DK01").exists()
+    assert MatchRegion.objects.filter(region__code="DK01", private_elsewhere=True).exists()
     assert assert_index_holds() >= Match.objects.count()
     Stream.objects.filter(pk=streams[0].pk).update(quantity_yearly=5000)
     full(3)  # the difference: retired, updated and inserted rows
@@ -157,6 +183,34 @@ def test_a_facilitators_region_list_reads_the_index_and_lists_what_the_query_lis
     with CaptureQueriesContext(connection) as ctx:
         match_pages(filterset.qs, user=facilitator, filterset=filterset).count()
     assert "matching_matchregion" in ctx.captured_queries[-1]["sql"]
+
+
+def test_a_private_listing_elsewhere_is_left_out_of_the_index_list_until_it_says_yes(matches, facilitator):  # noqa: F811
+    """A match of an SE22 offer with a private FI1B need is in SE22's index, flagged; the SE22
+    facilitator's list leaves it out, as `visible_to` does, until the need's company says yes."""
+    hidden = matches[1]  # offer in SE22, need in FI1B
+    Stream.objects.filter(pk=hidden.need_id).update(visibility=Visibility.PRIVATE)
+    Match.objects.filter(pk=hidden.pk).update(provider_response=OptIn.YES)  # the other side's yes changes nothing
+    assert MatchRegion.objects.filter(match_id=hidden.pk, region__code="SE22", private_elsewhere=True).exists()
+
+    def both():
+        filterset = match_list(user=facilitator, filters={"region": "SE22"})
+        pages = match_pages(filterset.qs, user=facilitator, filterset=filterset)
+        assert pages.id_field == "match_id"
+        expected = _ids(IdsFirst(filterset.qs))
+        assert _ids(pages) == expected
+        return expected[1]
+
+    assert hidden.pk not in both()
+    Match.objects.filter(pk=hidden.pk).update(receiver_response=OptIn.NO)
+    assert hidden.pk not in both()
+    Match.objects.filter(pk=hidden.pk).update(receiver_response=OptIn.YES)
+    assert hidden.pk in both()
+    # The need no longer private: listed whatever its answer.
+    Match.objects.filter(pk=hidden.pk).update(receiver_response="")
+    assert hidden.pk not in both()
+    Stream.objects.filter(pk=hidden.need_id).update(visibility=Visibility.ANONYMOUS)
+    assert hidden.pk in both()
 
 
 @pytest.mark.parametrize("filters", [{"region": "FI1B"}, {"ordering": "distance_km"}, {"q": "a"},
