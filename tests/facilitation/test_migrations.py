@@ -61,7 +61,7 @@ def _content_types(app_label):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_moved_models_keep_their_rows_and_content_types_both_ways():
+def test_moved_models_keep_their_rows_and_content_types_both_ways(reference_data):
     leaf = _leaf_targets()
     ids = _populate()
     types = {app: _content_types(app) for app in MOVED}
