@@ -1,7 +1,7 @@
 from django.urls import path
 
 from companies import views
-from symbiosis.ratelimits import limit_auth_form
+from core.ratelimits import limit_auth_form
 
 app_name = "companies"
 urlpatterns = [

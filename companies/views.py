@@ -24,10 +24,7 @@ from companies.forms import (
     ExclusionForm,
     SignUpForm,
     SiteForm,
-    apply_service_errors,
-    freeze_choices,
 )
-from companies.listpages import FilteredListView
 from companies.models import Company, CompetitorExclusion, NaceCode
 from companies.permissions import (
     can_act_for_company,
@@ -53,7 +50,9 @@ from companies.services import (
     exclusion_remove,
     site_create,
 )
-from symbiosis.pages import PageExtensions
+from core.forms import apply_service_errors, freeze_choices
+from core.listpages import FilteredListView
+from core.pages import PageExtensions
 
 # Service errors about these keys belong to the site half of the onboarding page.
 SITE_ERROR_KEYS = {"latitude", "longitude", "address", "region", "site"}
@@ -234,18 +233,17 @@ class CompanyListView(FilteredListView):
     template_name = "companies/company_list.html"
     partial_template_name = "companies/_company_table.html"
     primary_filters = ("q", "unverified")
+    selector = company_filterset
 
-    def get_filterset(self):
-        return company_filterset(user=self.request.user, filters=self.request.GET)
+    def get_rows(self, objects):
+        verifiable = verifiable_company_ids(user=self.request.user, company_ids=[c.pk for c in objects])
+        return [(c, c.pk in verifiable) for c in objects]
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        companies = context["object_list"]
         roles = roles_for(self.request.user)
         if not (roles.is_staff or roles.is_facilitator):
             context["filter_form"].fields.pop("unverified", None)
-        verifiable = verifiable_company_ids(user=self.request.user, company_ids=[c.pk for c in companies])
-        context["rows"] = [(c, c.pk in verifiable) for c in companies]
         return context
 
 

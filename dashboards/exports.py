@@ -13,9 +13,9 @@ import json
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from core.exports import safe_cell
 from dashboards.figures import Dashboard, Table
 from dashboards.presentation import SUPPRESSED_MARK, column_unit, geojson
-from symbiosis.exports import safe_cell
 
 CSV_HEADER = ("table", "row_key", "row", "parent", "level", "column", "column_label", "unit", "value",
               "companies", "suppressed")

@@ -8,16 +8,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views import View
 
 from audit.services import get_visible_or_404
+from core.listpages import FilteredListView, wants_partial
 from facilitation import selectors as sel
 from facilitation.forms import (
     BulkTransitionForm,
@@ -43,10 +42,9 @@ from facilitation.transitions import NotPermitted, TransitionError, match_transi
 from matching.choices import MatchAction
 from matching.moves import actor_role, allowed_actions
 from matching.presentation import present_match
-from matching.selectors import match_pages, match_queryset
+from matching.selectors import match_queryset
 from matching.views import MatchDetailView as MatchPageView
-from matching.views import filter_form_context
-from streams.views import wants_partial
+from matching.views import MatchPagesView, filter_form_context
 
 QUEUE_PAGE_SIZE = 50
 
@@ -93,28 +91,24 @@ class MatchDetailView(MatchPageView):
         return {**super().get_context_data(match), **detail_context(self.request.user, match)}
 
 
-class ReviewQueueView(LoginRequiredMixin, View):
+class ReviewQueueView(MatchPagesView):
     """Suggested matches in the facilitator's regions, filtered like `/api/v1/matches/`, with bulk
     moves. Without a query string it opens on the matches waiting for review."""
 
-    def get(self, request):
+    template_name = "facilitation/review_queue.html"
+    partial_template_name = "facilitation/_queue_results.html"
+    selector = sel.review_queue
+    paginate_by = QUEUE_PAGE_SIZE
+
+    def get(self, request, *args, **kwargs):
         _require_facilitator(request.user)
         if not request.GET:
             query = "&".join(f"status={s}" for s in sel.QUEUE_DEFAULT_STATUSES)
             return HttpResponseRedirect(f"{reverse('matching:review_queue')}?{query}")
-        filterset = sel.review_queue(user=request.user, filters=request.GET)
-        pages = match_pages(filterset.qs, user=request.user, filterset=filterset)
-        page = Paginator(pages, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-        context = {
-            "page_obj": page, "paginator": page.paginator,
-            "rows": [present_match(m, user=request.user) for m in page.object_list],
-            "bulk_form": BulkTransitionForm(), "query": request.GET.urlencode(),
-            **filter_form_context(filterset, request),
-        }
-        template = "facilitation/_queue_results.html" if wants_partial(request) else "facilitation/review_queue.html"
-        response = render(request, template, context)
-        patch_vary_headers(response, ("HX-Request",))
-        return response
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(bulk_form=BulkTransitionForm(), query=self.request.GET.urlencode(), **kwargs)
 
 
 class QueueBulkView(LoginRequiredMixin, View):
@@ -268,10 +262,13 @@ class RealisedRecordView(LoginRequiredMixin, View):
                                                     "view": present_match(match, user=request.user)}, status=400)
 
 
-class NotificationListView(LoginRequiredMixin, View):
-    def get(self, request):
-        page = Paginator(sel.notification_list(user=request.user), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-        return render(request, "facilitation/notification_list.html", {"page_obj": page, "paginator": page.paginator})
+class NotificationListView(FilteredListView):
+    template_name = "facilitation/notification_list.html"
+    paginate_by = QUEUE_PAGE_SIZE
+    ids_first = False
+
+    def select(self):
+        return sel.notification_list(user=self.request.user)
 
 
 class PenaltyListView(LoginRequiredMixin, View):

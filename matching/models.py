@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from companies.roles import roles_for
+from core.expressions import AnyOf
 from matching.choices import MatchStatus, OptIn, RunKind, RunStatus
 from matching.exclusions import excluded_for
-from symbiosis.expressions import AnyOf
 
 
 def in_regions_q(region_ids, *, prospective_sources: bool = False, hashed: bool = False) -> Q:

@@ -28,6 +28,7 @@ from django.db.models.functions import RowNumber
 
 from companies.models import Site
 from companies.roles import roles_for
+from core.pagination import IdsFirst as BaseIdsFirst
 from matching import disclosure_sql
 from matching.choices import MatchStatus, RunKind
 from matching.explain import explained
@@ -37,7 +38,6 @@ from matching.models import PART_FIELDS, Match, MatchingRun, MatchRegion, privat
 from matching.permissions import can_run_matching
 from streams.choices import StreamStatus
 from streams.models import Stream
-from symbiosis.pagination import IdsFirst as BaseIdsFirst
 
 _STREAM_RELATED = ("site", "site__region", "category")
 MATCH_RELATED = (
@@ -57,7 +57,7 @@ def _load_matches(ids) -> QuerySet[Match]:
 
 
 class IdsFirst(BaseIdsFirst):
-    """`symbiosis.pagination.IdsFirst` for a queryset from `match_queryset`: a page's rows are loaded
+    """`core.pagination.IdsFirst` for a queryset from `match_queryset`: a page's rows are loaded
     by primary key with everything their presentation needs."""
 
     def __init__(self, qs: QuerySet[Match]):

@@ -10,16 +10,14 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.utils.cache import patch_vary_headers
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.views import View
-from django.views.generic import ListView
 
 from audit.services import get_visible_or_404
-from companies.forms import freeze_choices, label_empty_choices
 from companies.roles import roles_for
+from core.listpages import FilteredListView, filter_context
 from matching.choices import RunStatus
 from matching.forms import ORDERING_CHOICES, RunStartForm
 from matching.permissions import can_run_matching
@@ -34,19 +32,21 @@ from matching.selectors import (
 )
 from matching.services import matching_run_create
 from streams.models import Stream
-from streams.views import wants_partial
 
-PAGE_SIZE = 25
 PRIMARY_FILTERS = ("q", "stream", "kind", "min_score", "ordering")
 
 
 def filter_form_context(filterset, request, *, streams=None):
-    """The FilterSet's form, ready to render without queries. For a company, the stream filter
-    offers its own streams by name and the company filter (a number) is left out."""
-    form = label_empty_choices(freeze_choices(filterset.form), _("Any"))
+    """The filter form of the match lists (see `adjust_filter_form`), ready to render without queries."""
+    return filter_context(filterset, request, primary_filters=PRIMARY_FILTERS,
+                          adjust=lambda form: adjust_filter_form(form, streams=streams))
+
+
+def adjust_filter_form(form, *, streams=None) -> None:
+    """Ordering last, with its labels. For a company, the stream filter offers its own streams by name
+    and the company filter (a number) is left out."""
     form.fields["ordering"] = form.fields.pop("ordering")  # last, after the filters
     form.fields["ordering"].widget.choices = ORDERING_CHOICES
-    form.fields["q"].widget.input_type = "search"
     # The form is validated already, so its bound fields exist: relabel those.
     form["q"].help_text = _("Words from the offer's or need's title")
     form["min_score"].help_text = ""
@@ -56,46 +56,61 @@ def filter_form_context(filterset, request, *, streams=None):
             choices=[("", _("All your streams")), *((str(s.pk), s.title) for s in streams)]
         )
         form["stream"].label = _("Your stream")
-    more_active = any(
-        request.GET.get(name) not in (None, "", "unknown") for name in form.fields if name not in PRIMARY_FILTERS
-    )
-    return {"filter_form": form, "primary_filters": PRIMARY_FILTERS, "more_filters_active": more_active}
 
 
-def _render(request, template, partial, context):
-    response = render(request, partial if wants_partial(request) else template, context)
-    patch_vary_headers(response, ("HX-Request",))
-    return response
+class MatchPagesView(FilteredListView):
+    """A list of matches: the FilterSet of `/api/v1/matches/`, paged by `match_pages`, each row as the
+    viewer may see it."""
 
-
-class MatchListView(LoginRequiredMixin, View):
-    """"Suggested partners". A company member sees each of their streams with its best matches; a
-    facilitator or staff member a flat list of the matches in their regions (same filters as
-    `/api/v1/matches/`)."""
-
-    template_name = "matching/match_list.html"
+    primary_filters = PRIMARY_FILTERS
     partial_template_name = "matching/_match_results.html"
 
-    def get(self, request):
-        user = request.user
-        roles = roles_for(user)
-        grouped = bool(roles.company_ids) and not (roles.is_staff or roles.is_facilitator)
-        context = {"grouped": grouped}
-        if grouped:
-            result = partner_groups(user=user, filters=request.GET)
-            redundancy = stream_redundancy(g.stream.pk for g in result.groups if g.stream is not None)
-            for g in result.groups:
-                g.redundancy = redundancy.get(g.stream.pk) if g.stream is not None else None
-            context["groups"] = [(g, [present_match(m, user=user) for m in g.matches]) for g in result.groups]
-            context.update(filter_form_context(result.filterset, request, streams=result.streams))
-        else:
-            filterset = match_list(user=user, filters=request.GET)
-            pages = match_pages(filterset.qs, user=user, filterset=filterset)
-            page = Paginator(pages, PAGE_SIZE).get_page(request.GET.get("page"))
-            context.update(page_obj=page, paginator=page.paginator,
-                           rows=[present_match(m, user=user) for m in page.object_list])
-            context.update(filter_form_context(filterset, request))
-        return _render(request, self.template_name, self.partial_template_name, context)
+    def get_pages(self, queryset):
+        return match_pages(queryset, user=self.request.user, filterset=self.filterset)
+
+    def adjust_filter_form(self, form) -> None:
+        adjust_filter_form(form)
+
+    def get_rows(self, objects):
+        return [present_match(m, user=self.request.user) for m in objects]
+
+
+class MatchListView(MatchPagesView):
+    """"Suggested partners". A company member sees each of their streams with its best matches (not
+    paged); a facilitator or staff member a flat list of the matches in their regions."""
+
+    template_name = "matching/match_list.html"
+    selector = match_list
+
+    @cached_property
+    def grouped(self) -> bool:
+        roles = roles_for(self.request.user)
+        return bool(roles.company_ids) and not (roles.is_staff or roles.is_facilitator)
+
+    def select(self):
+        if not self.grouped:
+            return super().select()
+        self.groups = partner_groups(user=self.request.user, filters=self.request.GET)
+        return self.groups.filterset
+
+    def get_paginate_by(self, queryset):
+        return None if self.grouped else self.paginate_by
+
+    def adjust_filter_form(self, form) -> None:
+        adjust_filter_form(form, streams=self.groups.streams if self.grouped else None)
+
+    def get_rows(self, objects):
+        return None if self.grouped else super().get_rows(objects)
+
+    def get_context_data(self, **kwargs):
+        if not self.grouped:
+            return super().get_context_data(grouped=False, **kwargs)
+        result, user = self.groups, self.request.user
+        redundancy = stream_redundancy(g.stream.pk for g in result.groups if g.stream is not None)
+        for g in result.groups:
+            g.redundancy = redundancy.get(g.stream.pk) if g.stream is not None else None
+        groups = [(g, [present_match(m, user=user) for m in g.matches]) for g in result.groups]
+        return super().get_context_data(grouped=True, groups=groups, **kwargs)
 
 
 class MatchDetailView(LoginRequiredMixin, View):
@@ -115,14 +130,12 @@ class MatchDetailView(LoginRequiredMixin, View):
         return render(request, self.template_name, self.get_context_data(match))
 
 
-class RunListView(LoginRequiredMixin, ListView):
+class RunListView(FilteredListView):
     """Matching runs the user may follow, and "Run matching now" for facilitators and staff."""
 
     template_name = "matching/run_list.html"
-    paginate_by = PAGE_SIZE
-
-    def get_queryset(self):
-        return run_list(user=self.request.user, filters=self.request.GET)
+    selector = run_list
+    ids_first = False
 
     def get_context_data(self, **kwargs):
         may_run = can_run_matching(self.request.user)

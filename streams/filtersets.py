@@ -8,11 +8,11 @@ from companies.anonymity import COUNTRY, REGION, label_table
 from companies.choices import Country
 from companies.models import Region, Site
 from companies.reference import normalise_nace_input
+from core.expressions import AnyOf
 from streams.choices import Direction, StreamKind, StreamStatus, Visibility
 from streams.ewc import normalise_ewc
 from streams.models import EwcCode, ResourceCategory, Stream
 from streams.permissions import confidential_q, identity_q
-from symbiosis.expressions import AnyOf
 
 
 class StreamFilterSet(django_filters.FilterSet):

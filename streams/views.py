@@ -17,11 +17,12 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from audit.services import get_visible_or_404
-from companies.forms import apply_service_errors
-from companies.listpages import FilteredListView, wants_partial  # noqa: F401 (wants_partial: page helpers)
 from companies.permissions import can_act_for_company
 from companies.roles import roles_for
 from companies.selectors import site_list, viewer_origin
+from core.forms import apply_service_errors
+from core.listpages import FilteredListView
+from core.pages import PageExtensions
 from streams.choices import StreamStatus
 from streams.forms import StreamForm, category_choices, category_queryset, unit_choices
 from streams.models import Stream
@@ -31,7 +32,6 @@ from streams.presentation import present
 from streams.selectors import my_stream_list, stream_list, stream_queryset
 from streams.services import ALLOWED_STATUS_MOVES, stream_create, stream_set_status, stream_update
 from streams.units import BASE_UNIT
-from symbiosis.pages import PageExtensions
 
 HISTORY_LIMIT = 20
 BROWSE_PRIMARY_FILTERS = ("q", "direction", "kind", "region")
@@ -88,15 +88,11 @@ class StreamListView(FilteredListView):
     template_name = "streams/stream_list.html"
     partial_template_name = "streams/_stream_table.html"
     primary_filters = BROWSE_PRIMARY_FILTERS
+    selector = stream_list
 
-    def get_filterset(self):
-        return stream_list(user=self.request.user, filters=self.request.GET)
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+    def get_rows(self, objects):
         origin = viewer_origin(self.request.user)
-        context["rows"] = [present(s, user=self.request.user, origin=origin) for s in context["object_list"]]
-        return context
+        return [present(s, user=self.request.user, origin=origin) for s in objects]
 
 
 class MyStreamsView(FilteredListView):
@@ -105,15 +101,13 @@ class MyStreamsView(FilteredListView):
     template_name = "streams/stream_mine.html"
     partial_template_name = "streams/_stream_mine_table.html"
     primary_filters = MINE_PRIMARY_FILTERS
+    selector = my_stream_list
 
-    def get_filterset(self):
-        return my_stream_list(user=self.request.user, filters=self.request.GET)
+    def get_rows(self, objects):
+        return [(s, status_moves(s)) for s in objects]
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["rows"] = [(s, status_moves(s)) for s in context["object_list"]]
-        context["has_company"] = bool(roles_for(self.request.user).company_ids)
-        return context
+        return super().get_context_data(has_company=bool(roles_for(self.request.user).company_ids), **kwargs)
 
 
 class StreamDetailView(LoginRequiredMixin, View):

@@ -11,7 +11,7 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
-from symbiosis.env import env, envbool, envint, envlist, envstr
+from core.env import env, envbool, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -179,12 +179,14 @@ AUTH_PASSWORD_VALIDATORS = [
 # Reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR). The audit
 # trail and the rate limits key on the address this yields (audit/context.py).
 TRUSTED_PROXY_COUNT = envint("TRUSTED_PROXY_COUNT", 0)
-# --- Abuse limits (symbiosis/ratelimits.py). Counters live in the default cache (Redis in production).
+# --- Abuse limits (core/ratelimits.py). Counters live in the default cache (Redis in production).
 RATELIMIT_ENABLE = envbool("RATELIMIT_ENABLE", default=True)
-RATELIMIT_VIEW = "symbiosis.ratelimits.ratelimited"
+RATELIMIT_VIEW = "core.ratelimits.ratelimited"
 # Log-in, sign-up and password-reset POSTs: per client address, and per account (username or e-mail).
 RATELIMIT_AUTH_IP = envstr("RATELIMIT_AUTH_IP", "30/m")
 RATELIMIT_AUTH_ACCOUNT = envstr("RATELIMIT_AUTH_ACCOUNT", "10/m")
+# The per-address counter keys on the client address the audit trail records.
+RATELIMIT_AUTH_IP_KEY = "audit.context.ratelimit_ip"
 API_THROTTLE_RATES = {
     "anon": envstr("API_THROTTLE_ANON", "120/min"),
     "user": envstr("API_THROTTLE_USER", "1200/min"),
@@ -281,15 +283,15 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_PAGINATION_CLASS": "symbiosis.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "symbiosis.api.exception_handler",
-    # Rates: API_THROTTLE_RATES below (read at request time by symbiosis.ratelimits).
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
+    # Rates: API_THROTTLE_RATES below (read at request time by core.ratelimits).
     "DEFAULT_THROTTLE_CLASSES": [
-        "symbiosis.ratelimits.AnonThrottle",
-        "symbiosis.ratelimits.UserThrottle",
-        "symbiosis.ratelimits.WriteScopedThrottle",
+        "core.ratelimits.AnonThrottle",
+        "core.ratelimits.UserThrottle",
+        "core.ratelimits.WriteScopedThrottle",
     ],
 }
 SPECTACULAR_SETTINGS = {
@@ -303,8 +305,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "symbiosis.api.add_error_responses",
-        "symbiosis.api.add_links",
+        "core.api.add_error_responses",
+        "core.api.add_links",
     ],
     "ENUM_NAME_OVERRIDES": {
         "DirectionEnum": "streams.choices.Direction",

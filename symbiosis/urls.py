@@ -3,14 +3,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from core.ratelimits import limit_auth_form
 from facilitation import urls as facilitation_urls
 from matching import urls as matching_urls
-from symbiosis.ratelimits import limit_auth_form
 
 # The admin's own log-in form gets the same limits as ours.
 admin.site.login = limit_auth_form(admin.site.login, group="admin-login")
 
-handler404 = "symbiosis.api.not_found"
+handler404 = "core.api.not_found"
 
 urlpatterns = [
     path("", include("companies.urls")),

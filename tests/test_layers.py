@@ -3,8 +3,8 @@
     dashboards -> facilitation -> matching -> streams -> companies
 
 An app imports only apps to its right. `symbiosis/` (settings, urls, the Celery app) composes
-everything and is outside the rule; `core/` and `audit/` are shared plumbing that import no app above
-`companies`; `demo/` sits on top of everything and nothing imports it. Imports inside functions count:
+everything and is outside the rule; `core/` is shared plumbing that imports no app at all (not even
+`audit`); `audit/` may import `core` and `companies` and nothing above; `demo/` sits on top of everything and nothing imports it. Imports inside functions count:
 a deferred import is still a dependency. Migrations, tests, benchmarks and data builders are not
 checked. See docs/STYLE.md, "Layout".
 """
@@ -19,7 +19,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 LAYERS = ("dashboards", "facilitation", "matching", "streams", "companies")
-PLUMBING = ("core", "audit")  # may import companies (roles) and nothing above it
+CORE = "core"  # shared plumbing: imports no app
+PLUMBING = (CORE, "audit")  # audit may import core and companies (roles) and nothing above
+APPS = (*LAYERS, "audit", "demo")  # what core may not import
 SKIP_DIRS = {"migrations", "__pycache__", "tests", "data", "locale"}
 
 
@@ -71,6 +73,10 @@ def wrong_way_imports(mods: dict[str, Path]) -> list[str]:
         app = mod.split(".")[0]
         for name, line in imported_names(path):
             top = name.split(".")[0]
+            if app == CORE:
+                if top in APPS:
+                    bad.setdefault(f"{path.relative_to(ROOT)}:{line}", name)
+                continue
             if top not in LAYERS:
                 continue
             up = (app in PLUMBING and top != "companies") or (
@@ -166,6 +172,9 @@ def test_nothing_imports_the_demo_app():
     ({"streams/a.py": "from matching.models import Match\n"}, ["streams/a.py:1 -> matching.models"]),
     ({"companies/a.py": "def f():\n    import streams.models\n"}, ["companies/a.py:2 -> streams.models"]),
     ({"matching/a.py": "from streams.models import Stream\n"}, []),
+    ({"core/a.py": "from companies.forms import x\n"}, ["core/a.py:1 -> companies.forms"]),
+    ({"core/a.py": "def f():\n    from audit.services import x\n"}, ["core/a.py:2 -> audit.services"]),
+    ({"audit/a.py": "from companies.roles import x\nfrom core.api import y\n"}, []),
 ])
 def test_the_direction_check_catches_a_wrong_way_import(tmp_path, monkeypatch, files, expected):
     for name, text in files.items():

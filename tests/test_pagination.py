@@ -1,4 +1,4 @@
-"""`symbiosis.pagination.IdsFirst`: the count comes with the first ids in one query, and every page
+"""`core.pagination.IdsFirst`: the count comes with the first ids in one query, and every page
 lists what a plain paginator over the queryset lists, inside and beyond the ids fetched ahead."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from core.pagination import IdsFirst
 from streams.models import Stream
-from symbiosis.pagination import IdsFirst
 from tests.factories import StreamFactory
 
 pytestmark = pytest.mark.django_db

@@ -22,11 +22,11 @@ def test_the_openapi_schema_generates_without_warnings(tmp_path):
 
 @pytest.mark.django_db
 def test_every_declared_api_link_is_in_the_schema():
-    """symbiosis.api.add_links skips a link whose operation is missing: a renamed operationId must fail
+    """core.api.add_links skips a link whose operation is missing: a renamed operationId must fail
     here, not silently drop the chains that clients and tests/security/test_api_fuzz_chains.py follow."""
     from drf_spectacular.generators import SchemaGenerator
 
-    from symbiosis.api import API_LINKS
+    from core.api import API_LINKS
 
     schema = SchemaGenerator().get_schema(request=None, public=True)
     operations = {op["operationId"]: op for path in schema["paths"].values() for op in path.values()}

@@ -37,7 +37,7 @@ from companies.services import (
     site_create,
     site_update,
 )
-from symbiosis.pagination import IdsFirst
+from core.pagination import IdsFirst
 
 
 class ReferenceViewSet(viewsets.ReadOnlyModelViewSet):

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.pgcopy import copy_columns
 from matching import engine
 from matching.choices import RunKind, RunStatus
 from matching.engine import MatchColumns
@@ -36,7 +37,6 @@ from matching.services.specs import (
 from matching.signals import run_queued
 from streams.choices import Direction
 from streams.models import Stream
-from symbiosis.pgcopy import copy_columns
 
 # Staging column -> engine column (engine.columns.COLUMNS).
 STAGE_COLUMNS = {

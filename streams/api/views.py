@@ -10,6 +10,7 @@ from companies.models import Company, Site
 from companies.permissions import ObjectEditPermission, can_act_for_company
 from companies.roles import roles_for
 from companies.selectors import viewer_origin
+from core.pagination import IdsFirst
 from streams.api.serializers import (
     EwcCodeSerializer,
     ResourceCategorySerializer,
@@ -22,7 +23,6 @@ from streams.models import EwcCode, ResourceCategory, check_site
 from streams.permissions import can_edit_stream
 from streams.selectors import stream_queryset, stream_reloaded
 from streams.services import stream_create, stream_set_status, stream_update
-from symbiosis.pagination import IdsFirst
 
 
 class EwcCodeViewSet(ReferenceViewSet):

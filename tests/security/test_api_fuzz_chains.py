@@ -1,5 +1,5 @@
 """Chained (stateful) fuzzing: schemathesis state machines follow the OpenAPI links that
-`symbiosis.api.add_links` declares, so generated calls build on each other's answers: create a stream,
+`core.api.add_links` declares, so generated calls build on each other's answers: create a stream,
 change its status, read its matches, PATCH it; create a company, add a site, list a stream there;
 exclude a competitor, read and delete the exclusion; move a match, then write a note or a message.
 

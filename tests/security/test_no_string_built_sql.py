@@ -19,7 +19,7 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("companies", "streams", "matching", "facilitation", "dashboards", "symbiosis")
+APPS = ("companies", "streams", "matching", "facilitation", "dashboards", "core", "symbiosis")
 SQL_CALLS = {"execute", "executemany", "copy_expert", "copy_from", "raw", "extra", "RawSQL"}
 SQL_TEXT = re.compile(r"\b(SELECT|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|COPY|WITH\s+\w+\s+AS)\b", re.I)
 
@@ -34,8 +34,8 @@ REVIEWED = {
                                          "and definitions and the region index's primary key from the catalog "
                                          "(quoted), trigger names from the module's BULK_OFF_TRIGGERS, "
                                          "_insert_sql(); every value bound",
-    ("symbiosis/pgcopy.py", "copy_columns"): "COPY into quoted identifiers from model metadata; data is binary",
-    ("symbiosis/pgcopy.py", "_dtype"): "not SQL: an error message that names the COPY format",
+    ("core/pgcopy.py", "copy_columns"): "COPY into quoted identifiers from model metadata; data is binary",
+    ("core/pgcopy.py", "_dtype"): "not SQL: an error message that names the COPY format",
     ("streams/importing/sheet.py", "records"): "not SQL: an error message ('copy just the import rows')",
     ("dashboards/queries.py", "_run"): "executes the statements below with bound parameters",
     ("dashboards/queries.py", "listings"): "ORM-compiled SQL and fixed measures; values bound",

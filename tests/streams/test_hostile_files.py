@@ -15,11 +15,11 @@ import pytest
 from django.core.management import call_command
 
 from companies.models import Company
+from core.exports import safe_cell
 from matching.models import Match
 from streams.importing import COLUMNS, import_file
 from streams.importing import sheet as importing_sheet
 from streams.models import Stream
-from symbiosis.exports import safe_cell
 from tests.streams.test_import import _xlsx_bytes
 
 pytestmark = pytest.mark.django_db

@@ -6,8 +6,8 @@ import json
 
 from django.core.management.base import BaseCommand
 
+from core.exports import safe_cell
 from matching.selectors import EXPORT_KEYS, match_export_rows
-from symbiosis.exports import safe_cell
 
 
 class Command(BaseCommand):

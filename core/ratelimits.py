@@ -39,7 +39,7 @@ def _account_key(group, request) -> str:
 def limit_auth_form(view, *, group: str):
     """Limit POSTs to `view` per client address and per account (username or e-mail)."""
     view = ratelimit(group=f"{group}:account", key=_account_key, rate=_account_rate, method="POST")(view)
-    return ratelimit(group=f"{group}:ip", key="audit.context.ratelimit_ip", rate=_ip_rate, method="POST")(view)
+    return ratelimit(group=f"{group}:ip", key=settings.RATELIMIT_AUTH_IP_KEY, rate=_ip_rate, method="POST")(view)
 
 
 def ratelimited(request, exception):
