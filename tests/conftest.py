@@ -58,6 +58,17 @@ def ensure_reference_data():
         load_taxonomy(ResourceCategory, EwcCode, SubstitutionRule)
 
 
+@pytest.fixture(autouse=True)
+def _one_reference_cache_window(monkeypatch):
+    """Each test runs within one window of the reference-data caches (matching.services.specs
+    .cache_epoch): a window that ended between two requests would rebuild them and add queries to the
+    second one, which query-count tests would read as a regression."""
+    from matching.services import specs
+
+    epoch = specs.cache_epoch()
+    monkeypatch.setattr(specs, "cache_epoch", lambda: epoch)
+
+
 @pytest.fixture
 def reference_data(transactional_db):
     """For transactional tests: the previous one's flush emptied the reference tables."""

@@ -5,18 +5,17 @@ with it, and the companies a full run could make its prospective counterparts.""
 from __future__ import annotations
 
 import math
-import time
 from functools import lru_cache
 
 from django.conf import settings
 from django.db.models import Exists, F, Max, OuterRef, Q, Value
 from django.db.models.functions import Cos, Greatest, Least, Radians
 
+import matching.services.specs as specs
 from companies.models import NaceCode, Site
 from matching import engine
 from matching.engine import nace_sector, prospective_divisions, prospective_sectors
 from matching.services.specs import (
-    CATEGORY_CACHE_SECONDS,
     _company_spec,
     _Taxonomy,
     load_specs,
@@ -133,7 +132,7 @@ def _company_nace_codes() -> dict[int, str]:
     at once, the key being the highest site id; a changed NACE code or a deleted company within
     CATEGORY_CACHE_SECONDS. Computing it hashes every company and site, which one stream should not pay for."""
     last_site = Site.objects.aggregate(n=Max("pk"))["n"]
-    return _company_nace_codes_cached((int(time.monotonic() // CATEGORY_CACHE_SECONDS), last_site))
+    return _company_nace_codes_cached((specs.cache_epoch(), last_site))
 
 
 @lru_cache(maxsize=1)

@@ -61,6 +61,12 @@ def engine_priors() -> engine.Priors:
 CATEGORY_CACHE_SECONDS = 300  # reference data: a renamed category reaches matching within this time
 
 
+def cache_epoch() -> int:
+    """The CATEGORY_CACHE_SECONDS window we are in: the per-process reference-data caches below are
+    keyed by it, so an edited category or NACE code is read again in the next window."""
+    return int(time.monotonic() // CATEGORY_CACHE_SECONDS)
+
+
 class _Taxonomy(NamedTuple):
     info: dict[str, tuple[tuple[str, ...], str, str]]  # code -> (ancestor codes, value class, name)
     ids: dict[str, int]  # code -> primary key
@@ -70,7 +76,7 @@ def _taxonomy() -> _Taxonomy:
     """The category tree as matching reads it; cached per process and checked with one small query
     (a new or deleted category is seen at once, an edited one within CATEGORY_CACHE_SECONDS)."""
     agg = ResourceCategory.objects.aggregate(n=Max("pk"), c=Count("pk"))
-    return _taxonomy_cached((int(time.monotonic() // CATEGORY_CACHE_SECONDS), agg["n"], agg["c"]))
+    return _taxonomy_cached((cache_epoch(), agg["n"], agg["c"]))
 
 
 @lru_cache(maxsize=1)
